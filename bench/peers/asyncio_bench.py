@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+# asyncio_bench.py
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The CPython asyncio peer of weft-bench: one measurement per process,
+#
+#   asyncio_bench.py --workload WORKLOAD [--n N]
+#
+# printing one line in the same format as weft-bench:
+#
+#   workload=W impl=asyncio n=N ns_per_op=F cpu_s=F maxrss_kb=K [extras]
+
+import argparse
+import asyncio
+import gc
+import os
+import random
+import resource
+import sys
+import time
+
+SLEEPER_SEED = 42
+
+DEFAULT_N = {
+    "spawn": 100_000,
+    "pingpong": 1_000_000,
+    "sleepers": 100_000,
+    "sleepers-1m": 1_000_000,
+    "cancel-fanout": 100_000,
+    "memory": 100_000,
+}
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE_SIZE
+
+
+# spawn: n trivial tasks created up front, then gathered
+
+async def trivial():
+    return None
+
+
+async def spawn(n, out):
+    loop = asyncio.get_running_loop()
+    start = time.perf_counter_ns()
+    tasks = [loop.create_task(trivial()) for _ in range(n)]
+    await asyncio.gather(*tasks)
+    out["wall_ns"] = time.perf_counter_ns() - start
+
+
+# pingpong: each side owns the slot it receives on and puts a fresh future
+# there before sending, so every message travels in a new future.
+
+class PingPong:
+    def __init__(self, loop, rounds):
+        self.loop = loop
+        self.rounds = rounds
+        self.ping_slot = None
+        self.pong_slot = loop.create_future()
+        self.mismatches = 0
+
+
+async def ping(pp):
+    for i in range(pp.rounds):
+        pp.ping_slot = pp.loop.create_future()
+        pp.pong_slot.set_result(i)
+        if await pp.ping_slot != i:
+            pp.mismatches += 1
+
+
+async def pong(pp):
+    for i in range(pp.rounds):
+        value = await pp.pong_slot
+        if i + 1 < pp.rounds:
+            pp.pong_slot = pp.loop.create_future()
+        pp.ping_slot.set_result(value)
+
+
+async def pingpong(n, out):
+    loop = asyncio.get_running_loop()
+    pp = PingPong(loop, n)
+    start = time.perf_counter_ns()
+    await asyncio.gather(loop.create_task(ping(pp)), loop.create_task(pong(pp)))
+    out["wall_ns"] = time.perf_counter_ns() - start
+    if pp.mismatches:
+        out["failure"] = f"{pp.mismatches}-replies-did-not-match"
+
+
+# sleepers: the deadline is taken right before the task suspends
+
+async def sleeper(delay, acc):
+    intended = time.monotonic() + delay
+    await asyncio.sleep(delay)
+    acc[0] += time.monotonic() - intended
+
+
+async def sleepers(n, out):
+    loop = asyncio.get_running_loop()
+    rng = random.Random(SLEEPER_SEED)
+    delays = [rng.random() for _ in range(n)]
+    acc = [0.0]
+    start = time.perf_counter_ns()
+    tasks = [loop.create_task(sleeper(d, acc)) for d in delays]
+    await asyncio.gather(*tasks)
+    out["wall_ns"] = time.perf_counter_ns() - start
+    out["wall"] = True
+    out["mean_late_ms"] = acc[0] / n * 1000.0
+
+
+# cancel-fanout and memory: each task awaits its own future, never completed
+
+async def waiter(future):
+    await future
+
+
+async def spawn_waiters(loop, n):
+    futures = [loop.create_future() for _ in range(n)]
+    tasks = [loop.create_task(waiter(f)) for f in futures]
+    # The tasks were scheduled before us: one pass runs every first step.
+    await asyncio.sleep(0)
+    return futures, tasks
+
+
+async def cancel_fanout(n, out):
+    loop = asyncio.get_running_loop()
+    futures, tasks = await spawn_waiters(loop, n)
+    start = time.perf_counter_ns()
+    for task in tasks:
+        task.cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    out["wall_ns"] = time.perf_counter_ns() - start
+    cancelled = sum(1 for r in results if isinstance(r, asyncio.CancelledError))
+    if cancelled != n:
+        out["failure"] = f"only-{cancelled}-of-{n}-cancelled"
+
+
+async def memory(n, out):
+    loop = asyncio.get_running_loop()
+    # One task through its whole life first, as the C side does
+    await loop.create_task(trivial())
+    gc.collect()
+    before = rss_bytes()
+    start = time.perf_counter_ns()
+    futures, tasks = await spawn_waiters(loop, n)
+    out["wall_ns"] = time.perf_counter_ns() - start
+    after = rss_bytes()
+    out["bytes_per_task"] = (after - before) / n
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+WORKLOADS = {
+    "spawn": spawn,
+    "pingpong": pingpong,
+    "sleepers": sleepers,
+    "sleepers-1m": sleepers,
+    "cancel-fanout": cancel_fanout,
+    "memory": memory,
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description="asyncio peer of weft-bench")
+    parser.add_argument("--workload", required=True)
+    parser.add_argument("--n", type=int, default=0)
+    args = parser.parse_args()
+
+    if args.workload not in WORKLOADS:
+        print(f"workload={args.workload} impl=asyncio skipped=1 reason=no-such-workload")
+        return 3
+
+    n = args.n
+    if n <= 0:
+        n = DEFAULT_N[args.workload]
+        if os.environ.get("WEFT_BENCH_QUICK", "") not in ("", "0"):
+            n = max(n // 10, 1)
+
+    out = {}
+    asyncio.run(WORKLOADS[args.workload](n, out))
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    line = f"workload={args.workload} impl=asyncio n={n}"
+    if "failure" in out:
+        print(f"{line} failed=1 reason={out['failure']}")
+        return 1
+    line += (f" ns_per_op={out['wall_ns'] / n:.2f}"
+             f" cpu_s={usage.ru_utime + usage.ru_stime:.3f}"
+             f" maxrss_kb={usage.ru_maxrss}")
+    if out.get("wall"):
+        line += f" wall_s={out['wall_ns'] / 1e9:.3f}"
+    if "mean_late_ms" in out:
+        line += f" mean_late_ms={out['mean_late_ms']:.3f}"
+    if "bytes_per_task" in out:
+        line += f" bytes_per_task={out['bytes_per_task']:.1f}"
+    print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1281 @@
+/* weft-bench.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* One measurement per process: run-bench calls
+ *
+ *   weft-bench --workload WORKLOAD --impl IMPL [--n N]
+ *
+ * and this program prints exactly one line
+ *
+ *   workload=W impl=I n=N ns_per_op=F cpu_s=F maxrss_kb=K [extras]
+ *
+ * so that maxrss_kb belongs to that measurement alone.  `--list` prints the
+ * workload/impl pairs this build supports, one "WORKLOAD IMPL DEFAULT_N" per
+ * line.
+ *
+ * Built with -DWEFT_BENCH_NO_WEFT it only has the GLib peers and the GObject
+ * floor, so the harness can be checked without the library.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+
+#ifndef WEFT_BENCH_NO_WEFT
+# include <weft.h>
+#endif
+
+#define SLEEPER_SEED 42
+
+/* Result of one measurement */
+
+typedef struct
+{
+  const char *workload;
+  const char *impl;
+  gint64      n;
+  gint64      wall_ns;          /* the measured phase */
+  gboolean    print_wall;
+  gboolean    have_late;
+  double      mean_late_ms;
+  gboolean    have_bytes;
+  double      bytes_per_task;
+  char       *failure;          /* set when the run went wrong */
+} BenchResult;
+
+typedef void (*BenchFunc) (BenchResult *result);
+
+static gint64
+now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+
+  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+}
+
+/* Resident set size in bytes, from /proc/self/statm (second field, pages) */
+static gint64
+read_rss_bytes (void)
+{
+  FILE *f;
+  long size = 0;
+  long resident = 0;
+
+  f = fopen ("/proc/self/statm", "r");
+  if (f == NULL)
+    return -1;
+
+  if (fscanf (f, "%ld %ld", &size, &resident) != 2)
+    resident = -1;
+
+  fclose (f);
+
+  if (resident < 0)
+    return -1;
+
+  return (gint64) resident * sysconf (_SC_PAGESIZE);
+}
+
+static void
+bench_fail (BenchResult *result,
+            const char  *format,
+            ...) G_GNUC_PRINTF (2, 3);
+
+static void
+bench_fail (BenchResult *result,
+            const char  *format,
+            ...)
+{
+  va_list args;
+
+  if (result->failure != NULL)
+    return;
+
+  va_start (args, format);
+  result->failure = g_strdup_vprintf (format, args);
+  va_end (args);
+}
+
+/* The reason goes last on the line and must stay one token-ish: spaces are
+ * replaced so that `key=value` parsing still works.
+ */
+static char *
+sanitize_reason (const char *reason)
+{
+  char *copy = g_strdup (reason);
+
+  for (char *p = copy; *p != '\0'; p++)
+    if (g_ascii_isspace (*p))
+      *p = '_';
+
+  return copy;
+}
+
+static void
+print_result (const BenchResult *result)
+{
+  struct rusage usage;
+  double cpu_s;
+  GString *line;
+
+  getrusage (RUSAGE_SELF, &usage);
+  cpu_s = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6
+        + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+
+  line = g_string_new (NULL);
+  g_string_append_printf (line, "workload=%s impl=%s n=%" G_GINT64_FORMAT,
+                          result->workload, result->impl, result->n);
+
+  if (result->failure != NULL)
+    {
+      g_autofree char *reason = sanitize_reason (result->failure);
+
+      g_string_append_printf (line, " failed=1 reason=%s", reason);
+    }
+  else
+    {
+      g_string_append_printf (line, " ns_per_op=%.2f cpu_s=%.3f maxrss_kb=%ld",
+                              result->n > 0 ? (double) result->wall_ns / result->n : 0.0,
+                              cpu_s, usage.ru_maxrss);
+      if (result->print_wall)
+        g_string_append_printf (line, " wall_s=%.3f", result->wall_ns / 1e9);
+      if (result->have_late)
+        g_string_append_printf (line, " mean_late_ms=%.3f", result->mean_late_ms);
+      if (result->have_bytes)
+        g_string_append_printf (line, " bytes_per_task=%.1f", result->bytes_per_task);
+    }
+
+  printf ("%s\n", line->str);
+  fflush (stdout);
+  g_string_free (line, TRUE);
+}
+
+/* Shared counters; every measurement is its own process. */
+static gint64 remaining;
+static gint64 late_sum_us;
+static gint64 n_cancelled;
+
+static void
+iterate_while_remaining (void)
+{
+  while (remaining > 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static double *
+make_sleeper_delays (gint64 n)
+{
+  GRand *rand = g_rand_new_with_seed (SLEEPER_SEED);
+  double *delays = g_new (double, n);
+
+  for (gint64 i = 0; i < n; i++)
+    delays[i] = g_rand_double (rand);   /* uniform in [0, 1) */
+
+  g_rand_free (rand);
+
+  return delays;
+}
+
+/* ---------------------------------------------------------------------- */
+/* gobject-floor: the cost of the smallest GObject's life cycle           */
+
+#define BENCH_TYPE_OBJECT (bench_object_get_type ())
+
+G_DECLARE_FINAL_TYPE (BenchObject, bench_object, BENCH, OBJECT, GObject)
+
+struct _BenchObject
+{
+  GObject parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (BenchObject, bench_object, G_TYPE_OBJECT)
+
+static void
+bench_object_class_init (BenchObjectClass *klass)
+{
+}
+
+static void
+bench_object_init (BenchObject *self)
+{
+}
+
+static void
+bench_gobject_floor (BenchResult *result)
+{
+  gint64 start;
+
+  /* Register the type and warm the allocator outside the measurement */
+  g_object_unref (g_object_new (BENCH_TYPE_OBJECT, NULL));
+
+  start = now_ns ();
+  for (gint64 i = 0; i < result->n; i++)
+    {
+      GObject *object = g_object_new (BENCH_TYPE_OBJECT, NULL);
+
+      g_object_unref (object);
+    }
+  result->wall_ns = now_ns () - start;
+}
+
+/* ---------------------------------------------------------------------- */
+/* spawn: n trivial units of work, created up front, then run to the end  */
+
+static gboolean
+spawn_idle_cb (gpointer user_data)
+{
+  remaining--;
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+bench_spawn_glib_idle (BenchResult *result)
+{
+  gint64 start;
+
+  remaining = result->n;
+
+  start = now_ns ();
+  for (gint64 i = 0; i < result->n; i++)
+    g_idle_add (spawn_idle_cb, NULL);
+  iterate_while_remaining ();
+  result->wall_ns = now_ns () - start;
+}
+
+static void
+spawn_gtask_done (GObject      *source_object,
+                  GAsyncResult *res,
+                  gpointer      user_data)
+{
+  g_task_propagate_pointer (G_TASK (res), NULL);
+  remaining--;
+}
+
+/* The GLib way to express "an operation that completes at once": a GTask
+ * returned straight away from the initiating code.  g_task_return_pointer()
+ * is not being called from a source of the task's context, so GTask defers
+ * the callback to an idle source of that context: the result is delivered
+ * through the main loop, one GTask and one idle GSource per item, as any
+ * GIO async call that finishes immediately does.
+ */
+static void
+bench_spawn_gtask (BenchResult *result)
+{
+  gint64 start;
+
+  remaining = result->n;
+
+  g_object_unref (g_task_new (NULL, NULL, NULL, NULL));
+
+  start = now_ns ();
+  for (gint64 i = 0; i < result->n; i++)
+    {
+      GTask *task = g_task_new (NULL, NULL, spawn_gtask_done, NULL);
+
+      g_task_return_pointer (task, NULL, NULL);
+      g_object_unref (task);
+    }
+  iterate_while_remaining ();
+  result->wall_ns = now_ns () - start;
+}
+
+/* ---------------------------------------------------------------------- */
+/* pingpong: two parties, one message each way per round trip             */
+
+static gint64 pingpong_rounds;
+static gint64 pingpong_done;
+
+static gboolean pingpong_ping_cb (gpointer user_data);
+
+static gboolean
+pingpong_pong_cb (gpointer user_data)
+{
+  pingpong_done++;
+  if (pingpong_done < pingpong_rounds)
+    g_idle_add (pingpong_ping_cb, NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+pingpong_ping_cb (gpointer user_data)
+{
+  g_idle_add (pingpong_pong_cb, NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+bench_pingpong_glib_idle (BenchResult *result)
+{
+  gint64 start;
+
+  pingpong_rounds = result->n;
+  pingpong_done = 0;
+
+  start = now_ns ();
+  g_idle_add (pingpong_ping_cb, NULL);
+  while (pingpong_done < pingpong_rounds)
+    g_main_context_iteration (NULL, TRUE);
+  result->wall_ns = now_ns () - start;
+}
+
+/* ---------------------------------------------------------------------- */
+/* sleepers: n timers with random delays in [0, 1)                        */
+
+typedef struct
+{
+  double delay;                 /* seconds */
+  gint64 intended_us;           /* monotonic deadline */
+  gboolean sleeping;
+} Sleeper;
+
+static gboolean
+sleeper_timeout_cb (gpointer user_data)
+{
+  Sleeper *sleeper = user_data;
+
+  late_sum_us += g_get_monotonic_time () - sleeper->intended_us;
+  remaining--;
+
+  return G_SOURCE_REMOVE;
+}
+
+static Sleeper *
+make_sleepers (gint64 n)
+{
+  double *delays = make_sleeper_delays (n);
+  Sleeper *sleepers = g_new0 (Sleeper, n);
+
+  for (gint64 i = 0; i < n; i++)
+    sleepers[i].delay = delays[i];
+
+  g_free (delays);
+
+  return sleepers;
+}
+
+static void
+finish_sleepers (BenchResult *result,
+                 gint64       start)
+{
+  result->wall_ns = now_ns () - start;
+  result->print_wall = TRUE;
+  result->have_late = TRUE;
+  result->mean_late_ms = (double) late_sum_us / result->n / 1000.0;
+}
+
+static void
+bench_sleepers_glib_timeout (BenchResult *result)
+{
+  Sleeper *sleepers = make_sleepers (result->n);
+  gint64 start;
+
+  remaining = result->n;
+  late_sum_us = 0;
+
+  start = now_ns ();
+  for (gint64 i = 0; i < result->n; i++)
+    {
+      Sleeper *sleeper = &sleepers[i];
+      GSource *source;
+      guint interval_ms;
+
+      /* Round up to whole milliseconds, GLib's unit, so that a timeout is
+       * never asked to fire before the intended deadline.
+       */
+      interval_ms = (guint) (sleeper->delay * 1000.0);
+      if (interval_ms < sleeper->delay * 1000.0)
+        interval_ms++;
+      sleeper->intended_us = g_get_monotonic_time () + (gint64) (sleeper->delay * G_USEC_PER_SEC);
+
+      source = g_timeout_source_new (interval_ms);
+      g_source_set_callback (source, sleeper_timeout_cb, sleeper, NULL);
+      g_source_attach (source, NULL);
+      g_source_unref (source);
+    }
+  iterate_while_remaining ();
+  finish_sleepers (result, start);
+
+  g_free (sleepers);
+}
+
+/* ---------------------------------------------------------------------- */
+/* cancel-fanout: n pending operations, all cancelled at once             */
+
+typedef struct
+{
+  GTask        *task;
+  GCancellable *cancellable;
+  gulong        handler;
+} CancelItem;
+
+static void
+cancel_item_cancelled_cb (GCancellable *cancellable,
+                          gpointer      user_data)
+{
+  CancelItem *item = user_data;
+
+  /* Completes with G_IO_ERROR_CANCELLED; we are not in a source of the
+   * task's context, so the callback comes from an idle of the main loop.
+   */
+  g_task_return_error_if_cancelled (item->task);
+}
+
+static void
+cancel_item_done_cb (GObject      *source_object,
+                     GAsyncResult *res,
+                     gpointer      user_data)
+{
+  CancelItem *item = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_task_propagate_pointer (G_TASK (res), &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    n_cancelled++;
+
+  g_cancellable_disconnect (item->cancellable, item->handler);
+  g_clear_object (&item->cancellable);
+  g_clear_object (&item->task);
+  remaining--;
+}
+
+static void
+bench_cancel_fanout_gtask_cancellable (BenchResult *result)
+{
+  CancelItem *items = g_new0 (CancelItem, result->n);
+  gint64 start;
+
+  remaining = result->n;
+  n_cancelled = 0;
+
+  for (gint64 i = 0; i < result->n; i++)
+    {
+      CancelItem *item = &items[i];
+
+      item->cancellable = g_cancellable_new ();
+      item->task = g_task_new (NULL, item->cancellable, cancel_item_done_cb, item);
+      item->handler = g_cancellable_connect (item->cancellable,
+                                             G_CALLBACK (cancel_item_cancelled_cb),
+                                             item, NULL);
+    }
+
+  /* Nothing runs until cancelled: let the loop settle anyway */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  start = now_ns ();
+  for (gint64 i = 0; i < result->n; i++)
+    g_cancellable_cancel (items[i].cancellable);
+  iterate_while_remaining ();
+  result->wall_ns = now_ns () - start;
+
+  if (n_cancelled != result->n)
+    bench_fail (result, "only %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " tasks were cancelled",
+                n_cancelled, result->n);
+
+  g_free (items);
+}
+
+/* ---------------------------------------------------------------------- */
+/* memory: RSS per pending operation                                       */
+
+static void
+memory_gtask_done (GObject      *source_object,
+                   GAsyncResult *res,
+                   gpointer      user_data)
+{
+}
+
+/* A pending GTask is GLib's "suspended operation awaiting a result"; it is
+ * its own future, so one object per item.
+ */
+static void
+bench_memory_gtask (BenchResult *result)
+{
+  GTask **tasks;
+  gint64 before, after, start;
+
+  g_object_unref (g_task_new (NULL, NULL, NULL, NULL));
+
+  before = read_rss_bytes ();
+  start = now_ns ();
+
+  tasks = g_new (GTask *, result->n);
+  for (gint64 i = 0; i < result->n; i++)
+    tasks[i] = g_task_new (NULL, NULL, memory_gtask_done, NULL);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  result->wall_ns = now_ns () - start;
+  after = read_rss_bytes ();
+
+  result->have_bytes = TRUE;
+  result->bytes_per_task = (double) (after - before) / result->n;
+
+  /* The process exits right after printing; the tasks are left pending. */
+}
+
+/* ---------------------------------------------------------------------- */
+/* Weft                                                                    */
+
+#ifndef WEFT_BENCH_NO_WEFT
+
+static gint64 started;
+static WeftTask **watched_tasks;
+static gint64 n_watched_tasks;
+static BenchResult *watched_result;
+
+/* Tasks that finish with an unexpected error (say, a fiber that got no
+ * stack) would make the wait loops spin forever: look for them now and then
+ * and give up with the error.
+ */
+static gboolean
+watchdog_cb (gpointer user_data)
+{
+  for (gint64 i = 0; i < n_watched_tasks; i++)
+    {
+      WeftTask *task = watched_tasks[i];
+      g_autoptr(GError) error = NULL;
+
+      if (task == NULL || !weft_future_is_done (WEFT_FUTURE (task)))
+        continue;
+      if (weft_future_is_cancelled (WEFT_FUTURE (task)))
+        continue;
+
+      error = weft_future_dup_error (WEFT_FUTURE (task));
+      if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          bench_fail (watched_result, "task %" G_GINT64_FORMAT " failed: %s (%s %d)",
+                      i, error->message, g_quark_to_string (error->domain), error->code);
+          print_result (watched_result);
+          exit (1);
+        }
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static guint
+watch_tasks (BenchResult *result,
+             WeftTask   **tasks,
+             gint64       n)
+{
+  watched_tasks = tasks;
+  n_watched_tasks = n;
+  watched_result = result;
+
+  return g_timeout_add_seconds (2, watchdog_cb, NULL);
+}
+
+static void
+unwatch_tasks (guint id)
+{
+  g_source_remove (id);
+  watched_tasks = NULL;
+  n_watched_tasks = 0;
+  watched_result = NULL;
+}
+
+/* Errors that did not stop the run but make the numbers suspect */
+static void
+check_tasks (BenchResult *result,
+             WeftTask   **tasks,
+             gint64       n,
+             gboolean     cancelled_expected)
+{
+  for (gint64 i = 0; i < n && result->failure == NULL; i++)
+    {
+      WeftFuture *future = WEFT_FUTURE (tasks[i]);
+      g_autoptr(GError) error = NULL;
+
+      if (!weft_future_is_done (future))
+        {
+          bench_fail (result, "task %" G_GINT64_FORMAT " is not done", i);
+          break;
+        }
+      if (cancelled_expected)
+        {
+          if (!weft_future_is_cancelled (future))
+            bench_fail (result, "task %" G_GINT64_FORMAT " is done but not cancelled", i);
+          continue;
+        }
+      error = weft_future_dup_error (future);
+      if (error != NULL)
+        bench_fail (result, "task %" G_GINT64_FORMAT " failed: %s", i, error->message);
+    }
+}
+
+static void
+unref_tasks (WeftTask **tasks,
+             gint64     n)
+{
+  for (gint64 i = 0; i < n; i++)
+    g_clear_object (&tasks[i]);
+  g_free (tasks);
+}
+
+static void
+warm_up_weft (void)
+{
+  g_type_ensure (WEFT_TYPE_FUTURE);
+  g_type_ensure (WEFT_TYPE_TASK);
+  g_type_ensure (WEFT_TYPE_FIBER);
+  g_object_unref (weft_future_new ());
+}
+
+/* spawn */
+
+static void
+spawn_step (WeftTask     *task,
+            WeftFuture   *awaited,
+            const GError *error,
+            gpointer      user_data)
+{
+  remaining--;
+  weft_task_return_void (task);
+}
+
+static void
+spawn_fiber (WeftTask *task,
+             gpointer  user_data)
+{
+  remaining--;
+}
+
+static void
+bench_spawn_weft (BenchResult *result,
+                  gboolean     fiber)
+{
+  WeftTask **tasks = g_new0 (WeftTask *, result->n);
+  gint64 start;
+  guint watchdog;
+
+  warm_up_weft ();
+  remaining = result->n;
+  watchdog = watch_tasks (result, tasks, result->n);
+
+  start = now_ns ();
+  for (gint64 i = 0; i < result->n; i++)
+    {
+      if (fiber)
+        tasks[i] = weft_fiber_new (NULL, spawn_fiber, NULL, NULL);
+      else
+        tasks[i] = weft_task_new (NULL, spawn_step, NULL, NULL);
+    }
+  iterate_while_remaining ();
+  result->wall_ns = now_ns () - start;
+
+  unwatch_tasks (watchdog);
+  /* The last steps have run; let the tasks settle before checking */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  check_tasks (result, tasks, result->n, FALSE);
+  unref_tasks (tasks, result->n);
+}
+
+static void
+bench_spawn_weft_stackless (BenchResult *result)
+{
+  bench_spawn_weft (result, FALSE);
+}
+
+static void
+bench_spawn_weft_fiber (BenchResult *result)
+{
+  bench_spawn_weft (result, TRUE);
+}
+
+/* pingpong
+ *
+ * Each side owns the slot it receives on.  Before handing a message over,
+ * the sender has already put a fresh future in its own slot, so the reply
+ * always lands in a new future; the receiver of the last message does not
+ * replace its slot.  The first slot of the pong side is made up front, so
+ * the order in which the two tasks first run does not matter.
+ */
+
+typedef struct
+{
+  gint64      rounds;
+  gint64      ping_count;      /* replies received by ping */
+  gint64      pong_count;      /* messages received by pong */
+  WeftFuture *ping_slot;       /* ping awaits this */
+  WeftFuture *pong_slot;       /* pong awaits this */
+  gint64      mismatches;
+  GError     *error;
+} PingPong;
+
+static void
+ping_step (WeftTask     *task,
+           WeftFuture   *awaited,
+           const GError *error,
+           gpointer      user_data)
+{
+  PingPong *pp = user_data;
+
+  if (error != NULL)
+    {
+      g_set_error_literal (&pp->error, error->domain, error->code, error->message);
+      weft_task_return_error (task, g_error_copy (error));
+      return;
+    }
+
+  if (awaited != NULL)
+    {
+      if (weft_future_get_int64 (awaited, NULL) != pp->ping_count)
+        pp->mismatches++;
+      pp->ping_count++;
+      g_clear_object (&pp->ping_slot);
+    }
+
+  if (pp->ping_count == pp->rounds)
+    {
+      weft_task_return_void (task);
+      return;
+    }
+
+  pp->ping_slot = weft_future_new ();
+  weft_future_set_int64 (pp->pong_slot, pp->ping_count);
+  weft_task_await (task, pp->ping_slot);
+}
+
+static void
+pong_step (WeftTask     *task,
+           WeftFuture   *awaited,
+           const GError *error,
+           gpointer      user_data)
+{
+  PingPong *pp = user_data;
+
+  if (error != NULL)
+    {
+      g_set_error_literal (&pp->error, error->domain, error->code, error->message);
+      weft_task_return_error (task, g_error_copy (error));
+      return;
+    }
+
+  if (awaited != NULL)
+    {
+      gint64 value = weft_future_get_int64 (awaited, NULL);
+
+      g_clear_object (&pp->pong_slot);
+      pp->pong_count++;
+      if (pp->pong_count < pp->rounds)
+        pp->pong_slot = weft_future_new ();
+
+      weft_future_set_int64 (pp->ping_slot, value);
+
+      if (pp->pong_count == pp->rounds)
+        {
+          weft_task_return_void (task);
+          return;
+        }
+    }
+
+  weft_task_await (task, pp->pong_slot);
+}
+
+static void
+ping_fiber (WeftTask *task,
+            gpointer  user_data)
+{
+  PingPong *pp = user_data;
+
+  for (gint64 i = 0; i < pp->rounds; i++)
+    {
+      GError *error = NULL;
+      gint64 value;
+
+      pp->ping_slot = weft_future_new ();
+      weft_future_set_int64 (pp->pong_slot, i);
+      value = weft_await_int64 (pp->ping_slot, &error);
+      g_clear_object (&pp->ping_slot);
+      if (error != NULL)
+        {
+          pp->error = g_error_copy (error);
+          weft_task_return_error (task, error);
+          return;
+        }
+      if (value != i)
+        pp->mismatches++;
+      pp->ping_count++;
+    }
+}
+
+static void
+pong_fiber (WeftTask *task,
+            gpointer  user_data)
+{
+  PingPong *pp = user_data;
+
+  for (gint64 i = 0; i < pp->rounds; i++)
+    {
+      GError *error = NULL;
+      gint64 value;
+
+      value = weft_await_int64 (pp->pong_slot, &error);
+      g_clear_object (&pp->pong_slot);
+      if (error != NULL)
+        {
+          pp->error = g_error_copy (error);
+          weft_task_return_error (task, error);
+          return;
+        }
+      pp->pong_count++;
+      if (i + 1 < pp->rounds)
+        pp->pong_slot = weft_future_new ();
+      weft_future_set_int64 (pp->ping_slot, value);
+    }
+}
+
+static void
+bench_pingpong_weft (BenchResult *result,
+                     gboolean     fiber)
+{
+  PingPong pp = { 0, };
+  WeftTask **tasks = g_new0 (WeftTask *, 2);
+  gint64 start;
+  guint watchdog;
+
+  warm_up_weft ();
+  pp.rounds = result->n;
+  pp.pong_slot = weft_future_new ();
+  watchdog = watch_tasks (result, tasks, 2);
+
+  start = now_ns ();
+  if (fiber)
+    {
+      tasks[0] = weft_fiber_new ("ping", ping_fiber, &pp, NULL);
+      tasks[1] = weft_fiber_new ("pong", pong_fiber, &pp, NULL);
+    }
+  else
+    {
+      tasks[0] = weft_task_new ("ping", ping_step, &pp, NULL);
+      tasks[1] = weft_task_new ("pong", pong_step, &pp, NULL);
+    }
+  while (!weft_future_is_done (WEFT_FUTURE (tasks[0])) ||
+         !weft_future_is_done (WEFT_FUTURE (tasks[1])))
+    g_main_context_iteration (NULL, TRUE);
+  result->wall_ns = now_ns () - start;
+
+  unwatch_tasks (watchdog);
+
+  if (pp.error != NULL)
+    bench_fail (result, "pingpong failed: %s", pp.error->message);
+  else if (pp.mismatches != 0)
+    bench_fail (result, "%" G_GINT64_FORMAT " replies did not match", pp.mismatches);
+  else if (pp.ping_count != pp.rounds || pp.pong_count != pp.rounds)
+    bench_fail (result, "only %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " round trips",
+                pp.ping_count, pp.pong_count);
+  check_tasks (result, tasks, 2, FALSE);
+
+  g_clear_error (&pp.error);
+  g_clear_object (&pp.ping_slot);
+  g_clear_object (&pp.pong_slot);
+  unref_tasks (tasks, 2);
+}
+
+static void
+bench_pingpong_weft_stackless (BenchResult *result)
+{
+  bench_pingpong_weft (result, FALSE);
+}
+
+static void
+bench_pingpong_weft_fiber (BenchResult *result)
+{
+  bench_pingpong_weft (result, TRUE);
+}
+
+/* sleepers: the deadline is taken right before the task suspends, as the
+ * asyncio and Node peers do.
+ */
+
+static void
+sleeper_step (WeftTask     *task,
+              WeftFuture   *awaited,
+              const GError *error,
+              gpointer      user_data)
+{
+  Sleeper *sleeper = user_data;
+
+  if (!sleeper->sleeping)
+    {
+      sleeper->sleeping = TRUE;
+      sleeper->intended_us = g_get_monotonic_time () + (gint64) (sleeper->delay * G_USEC_PER_SEC);
+      weft_task_sleep (task, sleeper->delay);
+      return;
+    }
+
+  late_sum_us += g_get_monotonic_time () - sleeper->intended_us;
+  remaining--;
+
+  if (error != NULL)
+    weft_task_return_error (task, g_error_copy (error));
+  else
+    weft_task_return_void (task);
+}
+
+static void
+sleeper_fiber (WeftTask *task,
+               gpointer  user_data)
+{
+  Sleeper *sleeper = user_data;
+  GError *error = NULL;
+
+  sleeper->sleeping = TRUE;
+  sleeper->intended_us = g_get_monotonic_time () + (gint64) (sleeper->delay * G_USEC_PER_SEC);
+  weft_sleep (sleeper->delay, &error);
+
+  late_sum_us += g_get_monotonic_time () - sleeper->intended_us;
+  remaining--;
+
+  if (error != NULL)
+    weft_task_return_error (task, error);
+}
+
+static void
+bench_sleepers_weft (BenchResult *result,
+                     gboolean     fiber)
+{
+  Sleeper *sleepers = make_sleepers (result->n);
+  WeftTask **tasks = g_new0 (WeftTask *, result->n);
+  gint64 start;
+  guint watchdog;
+
+  warm_up_weft ();
+  remaining = result->n;
+  late_sum_us = 0;
+  watchdog = watch_tasks (result, tasks, result->n);
+
+  start = now_ns ();
+  for (gint64 i = 0; i < result->n; i++)
+    {
+      if (fiber)
+        tasks[i] = weft_fiber_new (NULL, sleeper_fiber, &sleepers[i], NULL);
+      else
+        tasks[i] = weft_task_new (NULL, sleeper_step, &sleepers[i], NULL);
+    }
+  iterate_while_remaining ();
+  finish_sleepers (result, start);
+
+  unwatch_tasks (watchdog);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  check_tasks (result, tasks, result->n, FALSE);
+  unref_tasks (tasks, result->n);
+  g_free (sleepers);
+}
+
+static void
+bench_sleepers_weft_stackless (BenchResult *result)
+{
+  bench_sleepers_weft (result, FALSE);
+}
+
+static void
+bench_sleepers_weft_fiber (BenchResult *result)
+{
+  bench_sleepers_weft (result, TRUE);
+}
+
+/* cancel-fanout and memory: each task awaits its own future, which nobody
+ * completes.  A first step with neither @awaited nor @error is the start.
+ */
+
+static void
+waiter_step (WeftTask     *task,
+             WeftFuture   *awaited,
+             const GError *error,
+             gpointer      user_data)
+{
+  WeftFuture *future = user_data;
+
+  if (awaited == NULL && error == NULL)
+    {
+      started++;
+      weft_task_await (task, future);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    n_cancelled++;
+  remaining--;
+
+  /* Let the cancellation propagate, as a coroutine that does not catch
+   * CancelledError would.
+   */
+  if (error != NULL)
+    weft_task_return_error (task, g_error_copy (error));
+  else
+    weft_task_return_void (task);
+}
+
+static void
+waiter_fiber (WeftTask *task,
+              gpointer  user_data)
+{
+  WeftFuture *future = user_data;
+  GError *error = NULL;
+
+  started++;
+  weft_await (future, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    n_cancelled++;
+  remaining--;
+
+  if (error != NULL)
+    weft_task_return_error (task, error);
+}
+
+static void
+spawn_waiters (WeftTask   **tasks,
+               WeftFuture **futures,
+               gint64       n,
+               gboolean     fiber)
+{
+  started = 0;
+
+  for (gint64 i = 0; i < n; i++)
+    {
+      futures[i] = weft_future_new ();
+      if (fiber)
+        tasks[i] = weft_fiber_new (NULL, waiter_fiber, futures[i], NULL);
+      else
+        tasks[i] = weft_task_new (NULL, waiter_step, futures[i], NULL);
+    }
+
+  while (started < n)
+    g_main_context_iteration (NULL, TRUE);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static void
+bench_cancel_fanout_weft (BenchResult *result,
+                          gboolean     fiber)
+{
+  WeftTask **tasks = g_new0 (WeftTask *, result->n);
+  WeftFuture **futures = g_new0 (WeftFuture *, result->n);
+  gint64 start;
+  guint watchdog;
+
+  warm_up_weft ();
+  remaining = result->n;
+  n_cancelled = 0;
+  watchdog = watch_tasks (result, tasks, result->n);
+
+  spawn_waiters (tasks, futures, result->n, fiber);
+
+  start = now_ns ();
+  for (gint64 i = 0; i < result->n; i++)
+    weft_task_cancel (tasks[i], NULL);
+  iterate_while_remaining ();
+  result->wall_ns = now_ns () - start;
+
+  unwatch_tasks (watchdog);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  if (n_cancelled != result->n)
+    bench_fail (result, "only %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " tasks saw the cancellation",
+                n_cancelled, result->n);
+  check_tasks (result, tasks, result->n, TRUE);
+
+  unref_tasks (tasks, result->n);
+  for (gint64 i = 0; i < result->n; i++)
+    g_object_unref (futures[i]);
+  g_free (futures);
+}
+
+static void
+bench_cancel_fanout_weft_stackless (BenchResult *result)
+{
+  bench_cancel_fanout_weft (result, FALSE);
+}
+
+static void
+bench_cancel_fanout_weft_fiber (BenchResult *result)
+{
+  bench_cancel_fanout_weft (result, TRUE);
+}
+
+static void
+bench_memory_weft (BenchResult *result,
+                   gboolean     fiber)
+{
+  WeftTask **tasks;
+  WeftFuture **futures;
+  gint64 before, after, start;
+  guint watchdog;
+
+  warm_up_weft ();
+  /* One task through its whole life first, so that the first-use costs of
+   * the scheduler (its source, queues, a fiber stack pool) are not charged
+   * to the tasks being measured.
+   */
+  {
+    WeftTask *task;
+
+    remaining = 1;
+    task = fiber ? weft_fiber_new (NULL, spawn_fiber, NULL, NULL)
+                 : weft_task_new (NULL, spawn_step, NULL, NULL);
+    iterate_while_remaining ();
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+    g_object_unref (task);
+  }
+
+  before = read_rss_bytes ();
+  start = now_ns ();
+
+  tasks = g_new0 (WeftTask *, result->n);
+  futures = g_new0 (WeftFuture *, result->n);
+  watchdog = watch_tasks (result, tasks, result->n);
+  spawn_waiters (tasks, futures, result->n, fiber);
+
+  result->wall_ns = now_ns () - start;
+  after = read_rss_bytes ();
+  unwatch_tasks (watchdog);
+
+  result->have_bytes = TRUE;
+  result->bytes_per_task = (double) (after - before) / result->n;
+
+  /* The process exits right after printing; the tasks stay suspended. */
+}
+
+static void
+bench_memory_weft_stackless (BenchResult *result)
+{
+  bench_memory_weft (result, FALSE);
+}
+
+static void
+bench_memory_weft_fiber (BenchResult *result)
+{
+  bench_memory_weft (result, TRUE);
+}
+
+#endif /* !WEFT_BENCH_NO_WEFT */
+
+/* ---------------------------------------------------------------------- */
+
+typedef struct
+{
+  const char *workload;
+  const char *impl;
+  gint64      default_n;
+  BenchFunc   func;
+} BenchEntry;
+
+static const BenchEntry entries[] = {
+  { "gobject-floor", "gobject", 1000000, bench_gobject_floor },
+
+  { "spawn", "glib-idle", 100000, bench_spawn_glib_idle },
+  { "spawn", "gtask", 100000, bench_spawn_gtask },
+  { "pingpong", "glib-idle", 1000000, bench_pingpong_glib_idle },
+  { "sleepers", "glib-timeout", 100000, bench_sleepers_glib_timeout },
+  { "sleepers-1m", "glib-timeout", 1000000, bench_sleepers_glib_timeout },
+  { "cancel-fanout", "gtask-cancellable", 100000, bench_cancel_fanout_gtask_cancellable },
+  { "memory", "gtask", 100000, bench_memory_gtask },
+
+#ifndef WEFT_BENCH_NO_WEFT
+  { "spawn", "weft-stackless", 100000, bench_spawn_weft_stackless },
+  { "spawn", "weft-fiber", 100000, bench_spawn_weft_fiber },
+  { "pingpong", "weft-stackless", 1000000, bench_pingpong_weft_stackless },
+  { "pingpong", "weft-fiber", 1000000, bench_pingpong_weft_fiber },
+  { "sleepers", "weft-stackless", 100000, bench_sleepers_weft_stackless },
+  { "sleepers", "weft-fiber", 100000, bench_sleepers_weft_fiber },
+  { "sleepers-1m", "weft-stackless", 1000000, bench_sleepers_weft_stackless },
+  { "cancel-fanout", "weft-stackless", 100000, bench_cancel_fanout_weft_stackless },
+  { "cancel-fanout", "weft-fiber", 100000, bench_cancel_fanout_weft_fiber },
+  { "memory", "weft-stackless", 100000, bench_memory_weft_stackless },
+  { "memory", "weft-fiber", 20000, bench_memory_weft_fiber },
+#endif
+};
+
+static gint64
+quick_divisor (void)
+{
+  const char *quick = g_getenv ("WEFT_BENCH_QUICK");
+
+  return (quick != NULL && g_strcmp0 (quick, "0") != 0 && *quick != '\0') ? 10 : 1;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *workload = NULL;
+  g_autofree char *impl = NULL;
+  gint64 n = -1;
+  gboolean list = FALSE;
+  const BenchEntry *entry = NULL;
+  BenchResult result = { 0, };
+  GOptionEntry options[] = {
+    { "workload", 'w', 0, G_OPTION_ARG_STRING, &workload, "Workload to run", "NAME" },
+    { "impl", 'i', 0, G_OPTION_ARG_STRING, &impl, "Implementation to run", "NAME" },
+    { "n", 'n', 0, G_OPTION_ARG_INT64, &n, "Number of operations (default: per workload)", "N" },
+    { "list", 'l', 0, G_OPTION_ARG_NONE, &list, "List the workload/impl pairs and their default n", NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new ("- Weft benchmarks, one measurement per run");
+  g_option_context_add_main_entries (context, options, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("weft-bench: %s\n", error->message);
+      return 2;
+    }
+
+  if (list)
+    {
+      for (gsize i = 0; i < G_N_ELEMENTS (entries); i++)
+        printf ("%s %s %" G_GINT64_FORMAT "\n", entries[i].workload, entries[i].impl,
+                MAX (entries[i].default_n / quick_divisor (), 1));
+      return 0;
+    }
+
+  if (workload == NULL || impl == NULL)
+    {
+      g_printerr ("weft-bench: --workload and --impl are required (see --list)\n");
+      return 2;
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (entries); i++)
+    if (g_str_equal (entries[i].workload, workload) && g_str_equal (entries[i].impl, impl))
+      entry = &entries[i];
+
+  if (entry == NULL)
+    {
+      printf ("workload=%s impl=%s skipped=1 reason=not-in-this-build\n", workload, impl);
+      return 3;
+    }
+
+  if (n <= 0)
+    n = MAX (entry->default_n / quick_divisor (), 1);
+
+  result.workload = entry->workload;
+  result.impl = entry->impl;
+  result.n = n;
+
+  entry->func (&result);
+  print_result (&result);
+
+  return result.failure != NULL ? 1 : 0;
+}

@@ -1,0 +1,55 @@
+/* weft-error.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined (WEFT_INSIDE) && !defined (WEFT_COMPILATION)
+# error "Only <weft.h> can be included directly."
+#endif
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * WEFT_ERROR:
+ *
+ * The error domain of Weft's own errors. Cancellation is reported as
+ * %G_IO_ERROR_CANCELLED and timeouts as %G_IO_ERROR_TIMED_OUT, as in GIO.
+ */
+#define WEFT_ERROR (weft_error_quark ())
+
+/**
+ * WeftError:
+ * @WEFT_ERROR_INVALID_STATE: the operation does not fit the future's state,
+ *   such as reading the value of a pending future (asyncio's InvalidStateError)
+ * @WEFT_ERROR_NOT_IN_TASK: awaiting outside a task, or a fiber-only call made
+ *   outside a fiber
+ * @WEFT_ERROR_AWAIT_SELF: a task awaited itself
+ * @WEFT_ERROR_WRONG_CONTEXT: a task awaited a future bound to another
+ *   #GMainContext
+ * @WEFT_ERROR_BAD_YIELD: a step of a stackless task ended without returning,
+ *   awaiting or yielding
+ * @WEFT_ERROR_INVALID_ARGUMENT: an argument is out of range, such as a NaN delay
+ * @WEFT_ERROR_WRONG_TYPE: the future's value is not of the requested type
+ * @WEFT_ERROR_FIBER_STACK: no stack could be allocated for a fiber
+ *
+ * Error codes of the %WEFT_ERROR domain.
+ */
+typedef enum
+{
+  WEFT_ERROR_INVALID_STATE,
+  WEFT_ERROR_NOT_IN_TASK,
+  WEFT_ERROR_AWAIT_SELF,
+  WEFT_ERROR_WRONG_CONTEXT,
+  WEFT_ERROR_BAD_YIELD,
+  WEFT_ERROR_INVALID_ARGUMENT,
+  WEFT_ERROR_WRONG_TYPE,
+  WEFT_ERROR_FIBER_STACK,
+} WeftError;
+
+GQuark weft_error_quark (void);
+
+G_END_DECLS

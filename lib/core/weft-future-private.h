@@ -1,0 +1,25 @@
+/* weft-future-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "weft-future.h"
+#include "weft-scheduler-private.h"
+
+G_BEGIN_DECLS
+
+WeftScheduler *weft_future_get_scheduler    (WeftFuture   *self);
+void           weft_future_forbid_setters   (WeftFuture   *self);
+gboolean       weft_future_complete         (WeftFuture   *self,
+                                             GValue       *value,
+                                             GError       *error);
+gboolean       weft_future_add_waiter       (WeftFuture   *self,
+                                             WeftRunnable *waiter);
+GError        *weft_future_take_outcome_error (WeftFuture *self);
+void           weft_value_init_pointer      (GValue         *value,
+                                             gpointer        pointer,
+                                             GDestroyNotify  destroy);
+
+G_END_DECLS

@@ -1,0 +1,965 @@
+/* weft-future.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "weft-error-private.h"
+#include "weft-future-private.h"
+
+/**
+ * WeftFuture:
+ *
+ * The outcome of an operation that has not finished yet: asyncio's Future.
+ *
+ * A future is bound to the thread-default #GMainContext of the thread that
+ * created it. It ends with a value (any #GValue), an error, or cancelled
+ * (%G_IO_ERROR_CANCELLED). Done callbacks are never called inline: they are
+ * queued on the future's context when it completes, in the order they were
+ * added. A future may be completed or cancelled from any thread.
+ *
+ * Tasks await futures; see #WeftTask.
+ */
+
+typedef struct _DoneCallback DoneCallback;
+
+struct _DoneCallback
+{
+  WeftRunnable        runnable;  /* first: the ready queue hands us this */
+  WeftFuture         *future;    /* referenced once queued */
+  WeftFutureCallback  callback;
+  gpointer            user_data;
+  GDestroyNotify      notify;
+};
+
+typedef struct
+{
+  WeftScheduler  *scheduler;
+  WeftRunnable   *done_head;     /* task wake-ups and DoneCallbacks, in order */
+  WeftRunnable   *done_tail;
+  GValue          value;
+  GError         *error;         /* also the cancellation, as G_IO_ERROR_CANCELLED */
+  int             lock;          /* bit 0: guards state and the done list */
+  guint8          state;
+  guint           error_retrieved : 1;
+  guint           setters_forbidden : 1;
+} WeftFuturePrivate;
+
+G_DEFINE_TYPE_WITH_PRIVATE (WeftFuture, weft_future, G_TYPE_OBJECT)
+
+/* A pointer with its destroy notify, so that a value dropped on any path
+ * (a task cancelled as it returns, say) still frees what it owns.
+ */
+typedef struct
+{
+  gatomicrefcount ref_count;
+  gpointer        pointer;
+  GDestroyNotify  destroy;
+} OwnedPointer;
+
+static OwnedPointer *
+owned_pointer_ref (OwnedPointer *self)
+{
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+static void
+owned_pointer_unref (OwnedPointer *self)
+{
+  if (g_atomic_ref_count_dec (&self->ref_count))
+    {
+      self->destroy (self->pointer);
+      g_free (self);
+    }
+}
+
+static GType owned_pointer_get_type (void);
+G_DEFINE_BOXED_TYPE (OwnedPointer, owned_pointer, owned_pointer_ref, owned_pointer_unref)
+
+void
+weft_value_init_pointer (GValue         *value,
+                         gpointer        pointer,
+                         GDestroyNotify  destroy)
+{
+  OwnedPointer *owned;
+
+  if (destroy == NULL)
+    {
+      g_value_init (value, G_TYPE_POINTER);
+      g_value_set_pointer (value, pointer);
+      return;
+    }
+
+  owned = g_new (OwnedPointer, 1);
+  g_atomic_ref_count_init (&owned->ref_count);
+  owned->pointer = pointer;
+  owned->destroy = destroy;
+  g_value_init (value, owned_pointer_get_type ());
+  g_value_take_boxed (value, owned);
+}
+
+#define LOCK_BIT 0
+
+static inline void
+future_lock (WeftFuturePrivate *priv)
+{
+  g_bit_lock (&priv->lock, LOCK_BIT);
+}
+
+static inline void
+future_unlock (WeftFuturePrivate *priv)
+{
+  g_bit_unlock (&priv->lock, LOCK_BIT);
+}
+
+static void
+done_callback_run (WeftRunnable *runnable)
+{
+  DoneCallback *entry = (DoneCallback *) runnable;
+
+  entry->callback (entry->future, entry->user_data);
+  if (entry->notify != NULL)
+    entry->notify (entry->user_data);
+  g_object_unref (entry->future);
+  g_free (entry);
+}
+
+static void
+done_callback_free (DoneCallback *entry)
+{
+  if (entry->notify != NULL)
+    entry->notify (entry->user_data);
+  g_free (entry);
+}
+
+static gboolean
+weft_future_real_cancel (WeftFuture *self,
+                         const char *message)
+{
+  return weft_future_complete (self, NULL, weft_cancelled_error_new (message));
+}
+
+static void
+weft_future_finalize (GObject *object)
+{
+  WeftFuture *self = WEFT_FUTURE (object);
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+  WeftRunnable *entry;
+
+  /* F10: an error nobody looked at is a bug being swallowed. */
+  if (priv->state == WEFT_FUTURE_STATE_FINISHED && priv->error != NULL && !priv->error_retrieved)
+    g_warning ("%s %p finished with an error that was never retrieved: %s",
+               G_OBJECT_TYPE_NAME (self), self, priv->error->message);
+
+  /* Only DoneCallbacks can be left: a waiting task holds a reference. */
+  while ((entry = priv->done_head) != NULL)
+    {
+      priv->done_head = entry->next;
+      done_callback_free ((DoneCallback *) entry);
+    }
+
+  if (G_IS_VALUE (&priv->value))
+    g_value_unset (&priv->value);
+  g_clear_error (&priv->error);
+  g_main_context_unref (weft_scheduler_get_context (priv->scheduler));
+
+  G_OBJECT_CLASS (weft_future_parent_class)->finalize (object);
+}
+
+static void
+weft_future_class_init (WeftFutureClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = weft_future_finalize;
+  klass->cancel = weft_future_real_cancel;
+}
+
+static void
+weft_future_init (WeftFuture *self)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+
+  /* F11: bound at construction to the thread-default context. */
+  priv->scheduler = weft_scheduler_get_thread_default ();
+  g_main_context_ref (weft_scheduler_get_context (priv->scheduler));
+}
+
+/**
+ * weft_future_new:
+ *
+ * Creates a pending future bound to the thread-default #GMainContext.
+ *
+ * Returns: (transfer full): a new future
+ */
+WeftFuture *
+weft_future_new (void)
+{
+  return g_object_new (WEFT_TYPE_FUTURE, NULL);
+}
+
+WeftScheduler *
+weft_future_get_scheduler (WeftFuture *self)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+
+  return priv->scheduler;
+}
+
+/* T5: a task's outcome comes from its coroutine, never from outside. */
+void
+weft_future_forbid_setters (WeftFuture *self)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+
+  priv->setters_forbidden = TRUE;
+}
+
+/**
+ * weft_future_get_context:
+ * @self: a future
+ *
+ * Returns: (transfer none): the #GMainContext the future is bound to
+ */
+GMainContext *
+weft_future_get_context (WeftFuture *self)
+{
+  g_return_val_if_fail (WEFT_IS_FUTURE (self), NULL);
+
+  return weft_scheduler_get_context (weft_future_get_scheduler (self));
+}
+
+/**
+ * weft_future_get_state:
+ * @self: a future
+ *
+ * Returns: the state of @self
+ */
+WeftFutureState
+weft_future_get_state (WeftFuture *self)
+{
+  WeftFuturePrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_FUTURE (self), WEFT_FUTURE_STATE_PENDING);
+
+  priv = weft_future_get_instance_private (self);
+
+  return g_atomic_int_get ((int *) &priv->state) & 0xff;
+}
+
+/**
+ * weft_future_is_done:
+ * @self: a future
+ *
+ * Returns: %TRUE if @self finished or was cancelled
+ */
+gboolean
+weft_future_is_done (WeftFuture *self)
+{
+  return weft_future_get_state (self) != WEFT_FUTURE_STATE_PENDING;
+}
+
+/**
+ * weft_future_is_cancelled:
+ * @self: a future
+ *
+ * Returns: %TRUE if @self was cancelled
+ */
+gboolean
+weft_future_is_cancelled (WeftFuture *self)
+{
+  return weft_future_get_state (self) == WEFT_FUTURE_STATE_CANCELLED;
+}
+
+/*
+ * weft_future_complete:
+ * @value: (nullable) (transfer full): the value, moved out of the GValue
+ * @error: (nullable) (transfer full): the error; a cancellation error
+ *   makes the future cancelled
+ *
+ * Completes @self and queues its done list on its context, in order.
+ *
+ * Returns: %FALSE, freeing @value and @error, if @self was already done
+ */
+gboolean
+weft_future_complete (WeftFuture *self,
+                      GValue     *value,
+                      GError     *error)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+  WeftRunnable *head, *tail;
+
+  future_lock (priv);
+  if (priv->state != WEFT_FUTURE_STATE_PENDING)
+    {
+      future_unlock (priv);
+      if (value != NULL && G_IS_VALUE (value))
+        g_value_unset (value);
+      g_clear_error (&error);
+      return FALSE;
+    }
+
+  if (value != NULL)
+    {
+      priv->value = *value;
+      memset (value, 0, sizeof *value);
+    }
+  priv->error = error;
+  head = g_steal_pointer (&priv->done_head);
+  tail = g_steal_pointer (&priv->done_tail);
+  g_atomic_int_set ((int *) &priv->state,
+                    weft_error_is_cancelled (error) ? WEFT_FUTURE_STATE_CANCELLED
+                                                    : WEFT_FUTURE_STATE_FINISHED);
+  future_unlock (priv);
+
+  if (head == NULL)
+    return TRUE;
+
+  /* Queued callbacks may outlive every other reference to the future. */
+  for (WeftRunnable *entry = head; entry != NULL; entry = entry->next)
+    if (entry->run == done_callback_run)
+      ((DoneCallback *) entry)->future = g_object_ref (self);
+
+  weft_scheduler_push_chain (priv->scheduler, head, tail);
+
+  return TRUE;
+}
+
+/*
+ * weft_future_add_waiter:
+ *
+ * Appends @waiter to the done list: it is queued when @self completes.
+ *
+ * Returns: %FALSE if @self is already done and @waiter was not added
+ */
+gboolean
+weft_future_add_waiter (WeftFuture   *self,
+                        WeftRunnable *waiter)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+
+  waiter->next = NULL;
+
+  future_lock (priv);
+  if (priv->state != WEFT_FUTURE_STATE_PENDING)
+    {
+      future_unlock (priv);
+      return FALSE;
+    }
+  if (priv->done_tail != NULL)
+    priv->done_tail->next = waiter;
+  else
+    priv->done_head = waiter;
+  priv->done_tail = waiter;
+  future_unlock (priv);
+
+  return TRUE;
+}
+
+/*
+ * Returns: (transfer full) (nullable): a copy of the error @self ended with,
+ *   marking it retrieved; %NULL if it ended with a value
+ */
+GError *
+weft_future_take_outcome_error (WeftFuture *self)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+
+  if (priv->error == NULL)
+    return NULL;
+  priv->error_retrieved = TRUE;
+  return g_error_copy (priv->error);
+}
+
+/**
+ * weft_future_cancel:
+ * @self: a future
+ * @message: (nullable): the cancellation message
+ *
+ * Cancels @self if it is pending, storing @message in the
+ * %G_IO_ERROR_CANCELLED error that awaiting it raises, and queues the done
+ * callbacks.
+ *
+ * Returns: %TRUE if @self was pending (for a task: if it accepted the
+ *   request); %FALSE if it was already done
+ */
+gboolean
+weft_future_cancel (WeftFuture *self,
+                    const char *message)
+{
+  WeftFuturePrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_FUTURE (self), FALSE);
+
+  priv = weft_future_get_instance_private (self);
+
+  /* F5: asking to cancel counts as looking at the error. */
+  priv->error_retrieved = TRUE;
+
+  return WEFT_FUTURE_GET_CLASS (self)->cancel (self, message);
+}
+
+/**
+ * weft_future_get_cancel_message:
+ * @self: a future
+ *
+ * Returns: (nullable): the message @self was cancelled with, or %NULL if it
+ *   is not cancelled or was cancelled without one
+ */
+const char *
+weft_future_get_cancel_message (WeftFuture *self)
+{
+  WeftFuturePrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_FUTURE (self), NULL);
+
+  priv = weft_future_get_instance_private (self);
+
+  if (!weft_future_is_cancelled (self))
+    return NULL;
+  return weft_cancelled_error_get_message (priv->error);
+}
+
+static gboolean
+can_set (WeftFuture *self)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+
+  if (priv->setters_forbidden)
+    {
+      g_critical ("%s does not support weft_future_set_*(): its coroutine sets its outcome",
+                  G_OBJECT_TYPE_NAME (self));
+      return FALSE;
+    }
+  if (weft_future_is_done (self))
+    {
+      g_critical ("%s %p is already done: its outcome cannot be set again",
+                  G_OBJECT_TYPE_NAME (self), self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * weft_future_set_value:
+ * @self: a pending future
+ * @value: the value; copied
+ *
+ * Finishes @self with @value.
+ */
+void
+weft_future_set_value (WeftFuture   *self,
+                       const GValue *value)
+{
+  GValue copy = G_VALUE_INIT;
+
+  g_return_if_fail (WEFT_IS_FUTURE (self));
+  g_return_if_fail (G_IS_VALUE (value));
+
+  if (!can_set (self))
+    return;
+
+  g_value_init (&copy, G_VALUE_TYPE (value));
+  g_value_copy (value, &copy);
+  weft_future_complete (self, &copy, NULL);
+}
+
+#define DEFINE_SETTER(name, ctype, gtype, setter)        \
+  void                                                   \
+  weft_future_set_##name (WeftFuture *self,              \
+                          ctype       value)             \
+  {                                                      \
+    GValue v = G_VALUE_INIT;                             \
+                                                         \
+    g_return_if_fail (WEFT_IS_FUTURE (self));            \
+    if (!can_set (self))                                 \
+      return;                                            \
+    g_value_init (&v, gtype);                            \
+    setter (&v, value);                                  \
+    weft_future_complete (self, &v, NULL);               \
+  }
+
+/**
+ * weft_future_set_boolean:
+ * @self: a pending future
+ * @value: the value
+ *
+ * Finishes @self with a boolean.
+ */
+DEFINE_SETTER (boolean, gboolean, G_TYPE_BOOLEAN, g_value_set_boolean)
+
+/**
+ * weft_future_set_int64:
+ * @self: a pending future
+ * @value: the value
+ *
+ * Finishes @self with a 64-bit integer.
+ */
+DEFINE_SETTER (int64, gint64, G_TYPE_INT64, g_value_set_int64)
+
+/**
+ * weft_future_set_double:
+ * @self: a pending future
+ * @value: the value
+ *
+ * Finishes @self with a double.
+ */
+DEFINE_SETTER (double, double, G_TYPE_DOUBLE, g_value_set_double)
+
+/**
+ * weft_future_set_string:
+ * @self: a pending future
+ * @value: (nullable): the string; copied
+ *
+ * Finishes @self with a string.
+ */
+DEFINE_SETTER (string, const char *, G_TYPE_STRING, g_value_set_string)
+
+/**
+ * weft_future_set_object:
+ * @self: a pending future
+ * @object: (type GObject) (nullable): the object; a reference is taken
+ *
+ * Finishes @self with an object.
+ */
+void
+weft_future_set_object (WeftFuture *self,
+                        gpointer    object)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_return_if_fail (WEFT_IS_FUTURE (self));
+  g_return_if_fail (object == NULL || G_IS_OBJECT (object));
+
+  if (!can_set (self))
+    return;
+  g_value_init (&v, object != NULL ? G_OBJECT_TYPE (object) : G_TYPE_OBJECT);
+  g_value_set_object (&v, object);
+  weft_future_complete (self, &v, NULL);
+}
+
+/**
+ * weft_future_set_boxed:
+ * @self: a pending future
+ * @boxed_type: a boxed #GType
+ * @boxed: (nullable): the boxed value; copied
+ *
+ * Finishes @self with a boxed value.
+ */
+void
+weft_future_set_boxed (WeftFuture    *self,
+                       GType          boxed_type,
+                       gconstpointer  boxed)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_return_if_fail (WEFT_IS_FUTURE (self));
+  g_return_if_fail (G_TYPE_IS_BOXED (boxed_type));
+
+  if (!can_set (self))
+    return;
+  g_value_init (&v, boxed_type);
+  g_value_set_boxed (&v, boxed);
+  weft_future_complete (self, &v, NULL);
+}
+
+/**
+ * weft_future_set_pointer: (skip)
+ * @self: a pending future
+ * @pointer: (nullable): the pointer
+ * @destroy: (nullable): frees @pointer when the future is finalized
+ *
+ * Finishes @self with a pointer it owns.
+ */
+void
+weft_future_set_pointer (WeftFuture     *self,
+                         gpointer        pointer,
+                         GDestroyNotify  destroy)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_return_if_fail (WEFT_IS_FUTURE (self));
+
+
+  if (!can_set (self))
+    return;
+  weft_value_init_pointer (&v, pointer, destroy);
+  weft_future_complete (self, &v, NULL);
+}
+
+/**
+ * weft_future_set_error:
+ * @self: a pending future
+ * @error: (transfer full): the error
+ *
+ * Finishes @self with @error. A %G_IO_ERROR_CANCELLED error cancels it.
+ */
+void
+weft_future_set_error (WeftFuture *self,
+                       GError     *error)
+{
+  g_return_if_fail (WEFT_IS_FUTURE (self));
+  g_return_if_fail (error != NULL);
+
+  if (!can_set (self))
+    {
+      g_error_free (error);
+      return;
+    }
+  weft_future_complete (self, NULL, error);
+}
+
+/**
+ * weft_future_set_error_literal:
+ * @self: a pending future
+ * @domain: the error domain
+ * @code: the error code
+ * @message: the message
+ *
+ * Finishes @self with a new error: asyncio's set_exception(SomeClass).
+ */
+void
+weft_future_set_error_literal (WeftFuture *self,
+                               GQuark      domain,
+                               int         code,
+                               const char *message)
+{
+  g_return_if_fail (message != NULL);
+
+  weft_future_set_error (self, g_error_new_literal (domain, code, message));
+}
+
+/**
+ * weft_future_propagate:
+ * @self: a future
+ * @error: return location for the future's error
+ *
+ * Reads the outcome of @self without its value: asyncio's result() for a
+ * future whose value does not matter.
+ *
+ * Returns: %TRUE if @self finished with a value; %FALSE with @error set if
+ *   it failed, was cancelled, or is still pending (%WEFT_ERROR_INVALID_STATE)
+ */
+gboolean
+weft_future_propagate (WeftFuture  *self,
+                       GError     **error)
+{
+  WeftFuturePrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_FUTURE (self), FALSE);
+
+  priv = weft_future_get_instance_private (self);
+
+  if (!weft_future_is_done (self))
+    {
+      g_set_error_literal (error, WEFT_ERROR, WEFT_ERROR_INVALID_STATE,
+                           "Result is not ready.");
+      return FALSE;
+    }
+  if (priv->error != NULL)
+    {
+      priv->error_retrieved = TRUE;
+      g_propagate_error (error, g_error_copy (priv->error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * weft_future_get_value:
+ * @self: a future
+ * @value: (out caller-allocates): an uninitialized #GValue that receives a
+ *   copy of the value; left unset if the future finished without one
+ * @error: return location for the future's error
+ *
+ * Returns: %TRUE if @self finished with a value, see weft_future_propagate()
+ */
+gboolean
+weft_future_get_value (WeftFuture  *self,
+                       GValue      *value,
+                       GError     **error)
+{
+  WeftFuturePrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_FUTURE (self), FALSE);
+  g_return_val_if_fail (value != NULL && !G_IS_VALUE (value), FALSE);
+
+  if (!weft_future_propagate (self, error))
+    return FALSE;
+  priv = weft_future_get_instance_private (self);
+  if (G_IS_VALUE (&priv->value))
+    {
+      g_value_init (value, G_VALUE_TYPE (&priv->value));
+      g_value_copy (&priv->value, value);
+    }
+  return TRUE;
+}
+
+/* The value, checked to hold @type, or NULL with @error set. */
+static const GValue *
+peek_value_of_type (WeftFuture  *self,
+                    GType        type,
+                    GError     **error)
+{
+  WeftFuturePrivate *priv;
+
+  if (!weft_future_propagate (self, error))
+    return NULL;
+  priv = weft_future_get_instance_private (self);
+  if (!G_IS_VALUE (&priv->value) || !g_type_is_a (G_VALUE_TYPE (&priv->value), type))
+    {
+      g_set_error (error, WEFT_ERROR, WEFT_ERROR_WRONG_TYPE,
+                   "The future's value is of type %s, not %s",
+                   G_IS_VALUE (&priv->value) ? G_VALUE_TYPE_NAME (&priv->value) : "none",
+                   g_type_name (type));
+      return NULL;
+    }
+  return &priv->value;
+}
+
+/**
+ * weft_future_get_boolean:
+ * @self: a future
+ * @error: return location for the future's error
+ *
+ * Returns: the boolean value, or %FALSE with @error set
+ */
+gboolean
+weft_future_get_boolean (WeftFuture  *self,
+                         GError     **error)
+{
+  const GValue *v = peek_value_of_type (self, G_TYPE_BOOLEAN, error);
+
+  return v != NULL ? g_value_get_boolean (v) : FALSE;
+}
+
+/**
+ * weft_future_get_int64:
+ * @self: a future
+ * @error: return location for the future's error
+ *
+ * Returns: the integer value, or 0 with @error set
+ */
+gint64
+weft_future_get_int64 (WeftFuture  *self,
+                       GError     **error)
+{
+  const GValue *v = peek_value_of_type (self, G_TYPE_INT64, error);
+
+  return v != NULL ? g_value_get_int64 (v) : 0;
+}
+
+/**
+ * weft_future_get_double:
+ * @self: a future
+ * @error: return location for the future's error
+ *
+ * Returns: the double value, or 0 with @error set
+ */
+double
+weft_future_get_double (WeftFuture  *self,
+                        GError     **error)
+{
+  const GValue *v = peek_value_of_type (self, G_TYPE_DOUBLE, error);
+
+  return v != NULL ? g_value_get_double (v) : 0.;
+}
+
+/**
+ * weft_future_dup_string:
+ * @self: a future
+ * @error: return location for the future's error
+ *
+ * Returns: (transfer full) (nullable): a copy of the string value
+ */
+char *
+weft_future_dup_string (WeftFuture  *self,
+                        GError     **error)
+{
+  const GValue *v = peek_value_of_type (self, G_TYPE_STRING, error);
+
+  return v != NULL ? g_value_dup_string (v) : NULL;
+}
+
+/**
+ * weft_future_dup_object:
+ * @self: a future
+ * @error: return location for the future's error
+ *
+ * Returns: (transfer full) (type GObject) (nullable): the object value
+ */
+gpointer
+weft_future_dup_object (WeftFuture  *self,
+                        GError     **error)
+{
+  const GValue *v = peek_value_of_type (self, G_TYPE_OBJECT, error);
+
+  return v != NULL ? g_value_dup_object (v) : NULL;
+}
+
+/**
+ * weft_future_dup_boxed: (skip)
+ * @self: a future
+ * @error: return location for the future's error
+ *
+ * Returns: (transfer full) (nullable): a copy of the boxed value
+ */
+gpointer
+weft_future_dup_boxed (WeftFuture  *self,
+                       GError     **error)
+{
+  const GValue *v = peek_value_of_type (self, G_TYPE_BOXED, error);
+
+  return v != NULL ? g_value_dup_boxed (v) : NULL;
+}
+
+/**
+ * weft_future_get_pointer: (skip)
+ * @self: a future
+ * @error: return location for the future's error
+ *
+ * Returns: (transfer none) (nullable): the pointer value; the future keeps
+ *   owning it
+ */
+gpointer
+weft_future_get_pointer (WeftFuture  *self,
+                         GError     **error)
+{
+  WeftFuturePrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_FUTURE (self), NULL);
+
+  priv = weft_future_get_instance_private (self);
+  if (G_VALUE_HOLDS (&priv->value, owned_pointer_get_type ()))
+    {
+      OwnedPointer *owned = g_value_get_boxed (&priv->value);
+
+      return weft_future_propagate (self, error) ? owned->pointer : NULL;
+    }
+  else
+    {
+      const GValue *v = peek_value_of_type (self, G_TYPE_POINTER, error);
+
+      return v != NULL ? g_value_get_pointer (v) : NULL;
+    }
+}
+
+/**
+ * weft_future_dup_error:
+ * @self: a done future
+ *
+ * asyncio's exception(): the error @self ended with, marking it retrieved.
+ *
+ * Returns: (transfer full) (nullable): a copy of the error (the
+ *   cancellation error if @self was cancelled), or %NULL if @self finished
+ *   with a value
+ */
+GError *
+weft_future_dup_error (WeftFuture *self)
+{
+  g_return_val_if_fail (WEFT_IS_FUTURE (self), NULL);
+  g_return_val_if_fail (weft_future_is_done (self), NULL);
+
+  return weft_future_take_outcome_error (self);
+}
+
+/**
+ * weft_future_add_done_callback:
+ * @self: a future
+ * @callback: (scope notified) (closure user_data) (destroy notify): the
+ *   callback
+ * @user_data: data for @callback
+ * @notify: (nullable): frees @user_data after @callback ran or was removed
+ *
+ * Arranges for @callback to run once @self is done. It is queued on the
+ * future's context, never called from inside this function, even when
+ * @self is already done.
+ */
+void
+weft_future_add_done_callback (WeftFuture         *self,
+                               WeftFutureCallback  callback,
+                               gpointer            user_data,
+                               GDestroyNotify      notify)
+{
+  WeftFuturePrivate *priv;
+  DoneCallback *entry;
+
+  g_return_if_fail (WEFT_IS_FUTURE (self));
+  g_return_if_fail (callback != NULL);
+
+  priv = weft_future_get_instance_private (self);
+
+  entry = g_new0 (DoneCallback, 1);
+  entry->runnable.run = done_callback_run;
+  entry->callback = callback;
+  entry->user_data = user_data;
+  entry->notify = notify;
+
+  if (!weft_future_add_waiter (self, &entry->runnable))
+    {
+      entry->future = g_object_ref (self);
+      weft_scheduler_push (priv->scheduler, &entry->runnable);
+    }
+}
+
+/**
+ * weft_future_remove_done_callback:
+ * @self: a future
+ * @callback: (scope call): the callback
+ * @user_data: its data
+ *
+ * Removes every pending registration of @callback with @user_data.
+ *
+ * Returns: how many were removed
+ */
+guint
+weft_future_remove_done_callback (WeftFuture         *self,
+                                  WeftFutureCallback  callback,
+                                  gpointer            user_data)
+{
+  WeftFuturePrivate *priv;
+  WeftRunnable *removed = NULL;
+  WeftRunnable **link;
+  guint count = 0;
+
+  g_return_val_if_fail (WEFT_IS_FUTURE (self), 0);
+
+  priv = weft_future_get_instance_private (self);
+
+  future_lock (priv);
+  priv->done_tail = NULL;
+  for (link = &priv->done_head; *link != NULL;)
+    {
+      WeftRunnable *entry = *link;
+      DoneCallback *dc = (DoneCallback *) entry;
+
+      if (entry->run == done_callback_run && dc->callback == callback && dc->user_data == user_data)
+        {
+          *link = entry->next;
+          entry->next = removed;
+          removed = entry;
+          count++;
+        }
+      else
+        {
+          priv->done_tail = entry;
+          link = &entry->next;
+        }
+    }
+  future_unlock (priv);
+
+  /* Notifies run unlocked: they may touch the future. */
+  while (removed != NULL)
+    {
+      WeftRunnable *next = removed->next;
+
+      done_callback_free ((DoneCallback *) removed);
+      removed = next;
+    }
+
+  return count;
+}

@@ -1,0 +1,1127 @@
+/* weft-task.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <math.h>
+#include <stdio.h>
+
+#include "weft-error-private.h"
+#include "weft-future-private.h"
+#include "weft-task-private.h"
+
+/**
+ * WeftTask:
+ *
+ * A coroutine scheduled on a #GMainContext: asyncio's Task.
+ *
+ * A task is a #WeftFuture whose outcome is its coroutine's. Creating one
+ * queues its first step on the thread-default context; steps run from that
+ * context's single Weft source, in FIFO order. Each step runs until the
+ * coroutine awaits a future, yields, sleeps or returns.
+ *
+ * Two coroutine kinds share this type: stackless tasks, whose step is a
+ * function called again after every await (weft_task_new(), or a subclass
+ * overriding #WeftTaskClass.step, which is how language bindings drive
+ * their own coroutines), and fibers (#WeftFiber), plain C functions on
+ * their own stack.
+ *
+ * Cancellation follows asyncio: weft_task_cancel() counts requests and
+ * delivers one %G_IO_ERROR_CANCELLED at the current or next await, by
+ * cancelling the awaited future; weft_task_uncancel() withdraws a request.
+ * The task's #GCancellable is cancelled with it, so GIO calls given it
+ * abort.
+ *
+ * The context holds a reference on every unfinished task: a task runs to
+ * completion even when nothing else references it.
+ */
+
+typedef enum
+{
+  TASK_SCHEDULED,
+  TASK_RUNNING,
+  TASK_WAITING,
+  TASK_SLEEPING,
+  TASK_DONE,
+} TaskState;
+
+/* What the current step asked for when it ends. */
+typedef enum
+{
+  REQUEST_NONE,
+  REQUEST_AWAIT,
+  REQUEST_YIELD,
+  REQUEST_SLEEP,
+  REQUEST_RETURN,
+} StepRequest;
+
+typedef struct
+{
+  WeftRunnable          runnable;       /* first: the ready queue hands us this */
+  WeftScheduledTimer    timer;
+  GList                 link;           /* in the scheduler's registry */
+  WeftStepFunc          func;
+  gpointer              func_data;
+  GDestroyNotify        func_notify;
+  WeftFuture           *awaited;        /* asyncio's _fut_waiter, kept until the next step */
+  GError               *resume_error;   /* raised at the next step instead of a result */
+  const WeftAwaitSite  *site;
+  GCancellable         *cancellable;
+  char                 *name;
+  char                 *cancel_message;
+  guint64               id;
+  guint                 num_cancels_requested;
+  guint8                state;
+  guint8                request;
+  guint                 must_cancel : 1;
+  guint                 started : 1;
+} WeftTaskPrivate;
+
+G_DEFINE_TYPE_WITH_PRIVATE (WeftTask, weft_task, WEFT_TYPE_FUTURE)
+
+static guint64 last_task_id;
+
+static inline WeftTask *
+task_from_private (WeftTaskPrivate *priv)
+{
+  return (WeftTask *) G_STRUCT_MEMBER_P (priv, -WeftTask_private_offset);
+}
+
+static inline WeftScheduler *
+task_scheduler (WeftTask *self)
+{
+  return weft_future_get_scheduler (WEFT_FUTURE (self));
+}
+
+static void
+schedule (WeftTask *self)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  priv->state = TASK_SCHEDULED;
+  weft_scheduler_push (task_scheduler (self), &priv->runnable);
+}
+
+/* Ends the task. The context's reference goes with it. */
+static void
+task_complete (WeftTask *self,
+               GValue   *value,
+               GError   *error)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  /* T3: returning while a cancellation is pending ends the task cancelled. */
+  if (error == NULL && priv->must_cancel)
+    {
+      if (value != NULL && G_IS_VALUE (value))
+        g_value_unset (value);
+      value = NULL;
+      error = weft_cancelled_error_new (priv->cancel_message);
+    }
+  priv->must_cancel = FALSE;
+  priv->state = TASK_DONE;
+  priv->request = REQUEST_RETURN;
+
+  weft_future_complete (WEFT_FUTURE (self), value, error);
+  weft_scheduler_unregister_task (task_scheduler (self), &priv->link);
+  g_object_unref (self);
+}
+
+static void
+resume_with_error (WeftTask *self,
+                   GError   *error)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  g_clear_error (&priv->resume_error);
+  priv->resume_error = error;
+  schedule (self);
+}
+
+static void
+wait_for_awaited (WeftTask *self)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+  WeftFuture *future = priv->awaited;
+
+  if (future == WEFT_FUTURE (self))
+    {
+      g_clear_object (&priv->awaited);
+      resume_with_error (self, g_error_new (WEFT_ERROR, WEFT_ERROR_AWAIT_SELF,
+                                            "Task cannot await on itself: %s",
+                                            weft_task_get_name (self)));
+      return;
+    }
+
+  if (weft_future_get_scheduler (future) != task_scheduler (self))
+    {
+      g_clear_object (&priv->awaited);
+      resume_with_error (self, g_error_new (WEFT_ERROR, WEFT_ERROR_WRONG_CONTEXT,
+                                            "Task %s got a future attached to a different GMainContext",
+                                            weft_task_get_name (self)));
+      return;
+    }
+
+  if (!weft_future_add_waiter (future, &priv->runnable))
+    {
+      /* Completed from another thread since the step looked. */
+      schedule (self);
+      return;
+    }
+
+  priv->state = TASK_WAITING;
+
+  /* T8c: a cancellation requested while running lands on what it awaits. */
+  if (priv->must_cancel && weft_future_cancel (future, priv->cancel_message))
+    priv->must_cancel = FALSE;
+}
+
+static void
+start_sleeping (WeftTask *self)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  if (priv->must_cancel)
+    {
+      priv->must_cancel = FALSE;
+      resume_with_error (self, weft_cancelled_error_new (priv->cancel_message));
+      return;
+    }
+
+  priv->state = TASK_SLEEPING;
+  weft_scheduler_add_timer (task_scheduler (self), &priv->timer, priv->timer.timer.deadline);
+}
+
+static void
+finish_step (WeftTask *self)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  switch ((StepRequest) priv->request)
+    {
+    case REQUEST_RETURN:
+      break;
+
+    case REQUEST_NONE:
+      task_complete (self, NULL,
+                     g_error_new (WEFT_ERROR, WEFT_ERROR_BAD_YIELD,
+                                  "Task %s got bad yield: its step neither returned, awaited, yielded nor slept",
+                                  weft_task_get_name (self)));
+      break;
+
+    case REQUEST_YIELD:
+      schedule (self);
+      break;
+
+    case REQUEST_SLEEP:
+      start_sleeping (self);
+      break;
+
+    case REQUEST_AWAIT:
+      wait_for_awaited (self);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* What the resumed await raises: the awaited future's error, replaced by
+ * the cancellation if one is pending (T8b) unless it is one already (T13).
+ */
+static GError *
+take_resume_error (WeftTask   *self,
+                   WeftFuture *awaited)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+  GError *error = g_steal_pointer (&priv->resume_error);
+
+  if (error == NULL && awaited != NULL)
+    error = weft_future_take_outcome_error (awaited);
+
+  if (priv->must_cancel)
+    {
+      priv->must_cancel = FALSE;
+      if (!weft_error_is_cancelled (error))
+        {
+          g_clear_error (&error);
+          error = weft_cancelled_error_new (priv->cancel_message);
+        }
+    }
+
+  return error;
+}
+
+static void
+run_step (WeftTask     *self,
+          WeftFuture   *awaited,
+          const GError *error)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+  WeftScheduler *scheduler = task_scheduler (self);
+  gpointer previous;
+
+  priv->state = TASK_RUNNING;
+  priv->request = REQUEST_NONE;
+
+  previous = weft_scheduler_swap_current_task (scheduler, self);
+  WEFT_TASK_GET_CLASS (self)->step (self, awaited, error);
+  weft_scheduler_swap_current_task (scheduler, previous);
+}
+
+static void
+task_step (WeftRunnable *runnable)
+{
+  WeftTaskPrivate *priv = (WeftTaskPrivate *) runnable;
+  WeftTask *self = g_object_ref (task_from_private (priv));
+  g_autoptr(WeftFuture) awaited = g_steal_pointer (&priv->awaited);
+  g_autoptr(GError) error = take_resume_error (self, awaited);
+
+  /* T8d: an error thrown before the first step ends the task unrun. */
+  if (!priv->started && error != NULL)
+    {
+      priv->started = TRUE;
+      task_complete (self, NULL, g_steal_pointer (&error));
+      g_object_unref (self);
+      return;
+    }
+  priv->started = TRUE;
+
+  run_step (self, awaited, error);
+
+  /* F9: awaiting a future that is already done does not suspend. */
+  while (priv->request == REQUEST_AWAIT && weft_future_is_done (priv->awaited))
+    {
+      g_clear_object (&awaited);
+      g_clear_error (&error);
+      awaited = g_steal_pointer (&priv->awaited);
+      error = weft_future_take_outcome_error (awaited);
+      run_step (self, awaited, error);
+    }
+
+  finish_step (self);
+  g_object_unref (self);
+}
+
+static gboolean
+weft_task_real_cancel (WeftFuture *future,
+                       const char *message)
+{
+  WeftTask *self = WEFT_TASK (future);
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+  gboolean delivered = FALSE;
+
+  if (priv->state == TASK_DONE)
+    return FALSE;
+
+  priv->num_cancels_requested++;
+
+  /* T6 step 4: cancel what the task waits on; the error comes out of it. */
+  if (priv->state == TASK_WAITING)
+    delivered = weft_future_cancel (priv->awaited, message);
+  else if (priv->state == TASK_SLEEPING && weft_timer_is_armed (&priv->timer.timer))
+    {
+      weft_scheduler_remove_timer (task_scheduler (self), &priv->timer);
+      resume_with_error (self, weft_cancelled_error_new (message));
+      delivered = TRUE;
+    }
+
+  if (!delivered)
+    {
+      priv->must_cancel = TRUE;
+      g_free (priv->cancel_message);
+      priv->cancel_message = g_strdup (message);
+    }
+
+  if (priv->cancellable != NULL)
+    g_cancellable_cancel (priv->cancellable);
+
+  return TRUE;
+}
+
+static void
+weft_task_real_step (WeftTask     *self,
+                     WeftFuture   *awaited,
+                     const GError *error)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  if (priv->func != NULL)
+    priv->func (self, awaited, error, priv->func_data);
+}
+
+static void
+weft_task_constructed (GObject *object)
+{
+  WeftTask *self = WEFT_TASK (object);
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  G_OBJECT_CLASS (weft_task_parent_class)->constructed (object);
+
+  /* T1: registered, and the first step queued behind what is already ready. */
+  priv->link.data = self;
+  weft_scheduler_register_task (task_scheduler (self), &priv->link);
+  g_object_ref (self);
+  schedule (self);
+}
+
+static void
+weft_task_finalize (GObject *object)
+{
+  WeftTask *self = WEFT_TASK (object);
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  if (priv->func_notify != NULL)
+    priv->func_notify (priv->func_data);
+  g_clear_object (&priv->awaited);
+  g_clear_error (&priv->resume_error);
+  g_clear_object (&priv->cancellable);
+  g_free (priv->name);
+  g_free (priv->cancel_message);
+
+  G_OBJECT_CLASS (weft_task_parent_class)->finalize (object);
+}
+
+static void
+weft_task_class_init (WeftTaskClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  WeftFutureClass *future_class = WEFT_FUTURE_CLASS (klass);
+
+  object_class->constructed = weft_task_constructed;
+  object_class->finalize = weft_task_finalize;
+  future_class->cancel = weft_task_real_cancel;
+  klass->step = weft_task_real_step;
+}
+
+static void
+weft_task_init (WeftTask *self)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  priv->runnable.run = task_step;
+  priv->timer.runnable = &priv->runnable;
+  priv->id = __atomic_add_fetch (&last_task_id, 1, __ATOMIC_RELAXED);
+  weft_future_forbid_setters (WEFT_FUTURE (self));
+}
+
+/**
+ * weft_task_new:
+ * @name: (nullable): the task's name, or %NULL for "Task-N"
+ * @step: (scope notified) (closure user_data) (destroy notify): the step
+ *   function of the stackless coroutine
+ * @user_data: data for @step
+ * @notify: (nullable): frees @user_data when the task is finalized
+ *
+ * Creates a stackless task and queues its first step on the thread-default
+ * #GMainContext: asyncio's create_task(). @step is called once per step;
+ * see #WeftTaskClass.step.
+ *
+ * Returns: (transfer full): the new task
+ */
+WeftTask *
+weft_task_new (const char     *name,
+               WeftStepFunc    step,
+               gpointer        user_data,
+               GDestroyNotify  notify)
+{
+  WeftTask *self;
+  WeftTaskPrivate *priv;
+
+  g_return_val_if_fail (step != NULL, NULL);
+
+  self = g_object_new (WEFT_TYPE_TASK, NULL);
+  priv = weft_task_get_instance_private (self);
+  priv->func = step;
+  priv->func_data = user_data;
+  priv->func_notify = notify;
+  priv->name = g_strdup (name);
+
+  return self;
+}
+
+gboolean
+weft_task_is_stepping (WeftTask *self)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  return priv->state == TASK_RUNNING;
+}
+
+gboolean
+weft_task_has_started (WeftTask *self)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  return priv->started;
+}
+
+static gboolean
+check_can_request (WeftTask   *self,
+                   const char *what)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  if (priv->state != TASK_RUNNING)
+    {
+      g_critical ("%s: task %s is not running its step", what, weft_task_get_name (self));
+      return FALSE;
+    }
+  if (priv->request != REQUEST_NONE)
+    {
+      g_critical ("%s: task %s already ended this step", what, weft_task_get_name (self));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * weft_task_await_at:
+ * @self: the running task
+ * @future: the future to wait for
+ * @site: (nullable): where the await is, for the task's stack
+ *
+ * Ends the step: the task resumes when @future is done, at once if it
+ * already is. The next step receives @future and its error, if any.
+ * weft_task_await() captures @site itself.
+ */
+void
+weft_task_await_at (WeftTask            *self,
+                    WeftFuture          *future,
+                    const WeftAwaitSite *site)
+{
+  WeftTaskPrivate *priv;
+
+  g_return_if_fail (WEFT_IS_TASK (self));
+  g_return_if_fail (WEFT_IS_FUTURE (future));
+
+  if (!check_can_request (self, "weft_task_await"))
+    return;
+
+  priv = weft_task_get_instance_private (self);
+  priv->request = REQUEST_AWAIT;
+  priv->awaited = g_object_ref (future);
+  priv->site = site;
+}
+
+/**
+ * weft_task_await:
+ * @self: the running task
+ * @future: the future to wait for
+ *
+ * Ends the step until @future is done; see weft_task_await_at().
+ */
+void
+(weft_task_await) (WeftTask   *self,
+                   WeftFuture *future)
+{
+  weft_task_await_at (self, future, NULL);
+}
+
+/**
+ * weft_task_yield:
+ * @self: the running task
+ *
+ * Ends the step and queues the next one behind everything already ready:
+ * asyncio's bare yield, `await sleep(0)`.
+ */
+void
+weft_task_yield (WeftTask *self)
+{
+  WeftTaskPrivate *priv;
+
+  g_return_if_fail (WEFT_IS_TASK (self));
+
+  if (!check_can_request (self, "weft_task_yield"))
+    return;
+
+  priv = weft_task_get_instance_private (self);
+  priv->request = REQUEST_YIELD;
+}
+
+/**
+ * weft_task_sleep_at:
+ * @self: the running task
+ * @delay: seconds to sleep; 0 or less is one yield
+ * @site: (nullable): where the sleep is, for the task's stack
+ *
+ * Ends the step for @delay seconds. Sleeping allocates nothing: the task
+ * itself sits on its context's timer heap. A NaN @delay raises
+ * %WEFT_ERROR_INVALID_ARGUMENT at the next step.
+ */
+void
+weft_task_sleep_at (WeftTask            *self,
+                    double               delay,
+                    const WeftAwaitSite *site)
+{
+  WeftTaskPrivate *priv;
+
+  g_return_if_fail (WEFT_IS_TASK (self));
+
+  if (!check_can_request (self, "weft_task_sleep"))
+    return;
+
+  priv = weft_task_get_instance_private (self);
+  priv->site = site;
+
+  if (isnan (delay))
+    {
+      priv->request = REQUEST_YIELD;
+      g_clear_error (&priv->resume_error);
+      priv->resume_error = g_error_new_literal (WEFT_ERROR, WEFT_ERROR_INVALID_ARGUMENT,
+                                                "Invalid delay: NaN (not a number)");
+      return;
+    }
+  if (delay <= 0)
+    {
+      priv->request = REQUEST_YIELD;
+      return;
+    }
+
+  priv->request = REQUEST_SLEEP;
+  priv->timer.timer.deadline = g_get_monotonic_time () + (gint64) MIN (delay * G_USEC_PER_SEC, (double) G_MAXINT64 / 2);
+}
+
+/**
+ * weft_task_sleep:
+ * @self: the running task
+ * @delay: seconds to sleep
+ *
+ * Ends the step for @delay seconds; see weft_task_sleep_at().
+ */
+void
+(weft_task_sleep) (WeftTask *self,
+                   double    delay)
+{
+  weft_task_sleep_at (self, delay, NULL);
+}
+
+static void
+return_value (WeftTask   *self,
+              GValue     *value,
+              GError     *error,
+              const char *what)
+{
+  if (!check_can_request (self, what))
+    {
+      if (value != NULL && G_IS_VALUE (value))
+        g_value_unset (value);
+      g_clear_error (&error);
+      return;
+    }
+  task_complete (self, value, error);
+}
+
+/**
+ * weft_task_return_value:
+ * @self: the running task
+ * @value: the value; copied
+ *
+ * Finishes the task with @value.
+ */
+void
+weft_task_return_value (WeftTask     *self,
+                        const GValue *value)
+{
+  GValue copy = G_VALUE_INIT;
+
+  g_return_if_fail (WEFT_IS_TASK (self));
+  g_return_if_fail (G_IS_VALUE (value));
+
+  g_value_init (&copy, G_VALUE_TYPE (value));
+  g_value_copy (value, &copy);
+  return_value (self, &copy, NULL, "weft_task_return_value");
+}
+
+/**
+ * weft_task_return_void:
+ * @self: the running task
+ *
+ * Finishes the task with no value.
+ */
+void
+weft_task_return_void (WeftTask *self)
+{
+  g_return_if_fail (WEFT_IS_TASK (self));
+
+  return_value (self, NULL, NULL, "weft_task_return_void");
+}
+
+#define DEFINE_RETURN(name, ctype, gtype, setter)                     \
+  void                                                                \
+  weft_task_return_##name (WeftTask *self,                            \
+                           ctype     value)                           \
+  {                                                                   \
+    GValue v = G_VALUE_INIT;                                          \
+                                                                      \
+    g_return_if_fail (WEFT_IS_TASK (self));                           \
+    g_value_init (&v, gtype);                                         \
+    setter (&v, value);                                               \
+    return_value (self, &v, NULL, "weft_task_return_" #name);         \
+  }
+
+/**
+ * weft_task_return_boolean:
+ * @self: the running task
+ * @value: the value
+ *
+ * Finishes the task with a boolean.
+ */
+DEFINE_RETURN (boolean, gboolean, G_TYPE_BOOLEAN, g_value_set_boolean)
+
+/**
+ * weft_task_return_int64:
+ * @self: the running task
+ * @value: the value
+ *
+ * Finishes the task with a 64-bit integer.
+ */
+DEFINE_RETURN (int64, gint64, G_TYPE_INT64, g_value_set_int64)
+
+/**
+ * weft_task_return_double:
+ * @self: the running task
+ * @value: the value
+ *
+ * Finishes the task with a double.
+ */
+DEFINE_RETURN (double, double, G_TYPE_DOUBLE, g_value_set_double)
+
+/**
+ * weft_task_return_string:
+ * @self: the running task
+ * @value: (nullable): the string; copied
+ *
+ * Finishes the task with a string.
+ */
+DEFINE_RETURN (string, const char *, G_TYPE_STRING, g_value_set_string)
+
+/**
+ * weft_task_return_object:
+ * @self: the running task
+ * @object: (type GObject) (nullable): the object; a reference is taken
+ *
+ * Finishes the task with an object.
+ */
+void
+weft_task_return_object (WeftTask *self,
+                         gpointer  object)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_return_if_fail (WEFT_IS_TASK (self));
+  g_return_if_fail (object == NULL || G_IS_OBJECT (object));
+
+  g_value_init (&v, object != NULL ? G_OBJECT_TYPE (object) : G_TYPE_OBJECT);
+  g_value_set_object (&v, object);
+  return_value (self, &v, NULL, "weft_task_return_object");
+}
+
+/**
+ * weft_task_return_boxed:
+ * @self: the running task
+ * @boxed_type: a boxed #GType
+ * @boxed: (nullable): the value; copied
+ *
+ * Finishes the task with a boxed value.
+ */
+void
+weft_task_return_boxed (WeftTask      *self,
+                        GType          boxed_type,
+                        gconstpointer  boxed)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_return_if_fail (WEFT_IS_TASK (self));
+  g_return_if_fail (G_TYPE_IS_BOXED (boxed_type));
+
+  g_value_init (&v, boxed_type);
+  g_value_set_boxed (&v, boxed);
+  return_value (self, &v, NULL, "weft_task_return_boxed");
+}
+
+/**
+ * weft_task_return_pointer: (skip)
+ * @self: the running task
+ * @pointer: (nullable): the pointer
+ * @destroy: (nullable): frees @pointer with the task
+ *
+ * Finishes the task with a pointer it owns.
+ */
+void
+weft_task_return_pointer (WeftTask       *self,
+                          gpointer        pointer,
+                          GDestroyNotify  destroy)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_return_if_fail (WEFT_IS_TASK (self));
+
+  weft_value_init_pointer (&v, pointer, destroy);
+  return_value (self, &v, NULL, "weft_task_return_pointer");
+}
+
+/**
+ * weft_task_return_error:
+ * @self: the running task
+ * @error: (transfer full): the error
+ *
+ * Finishes the task with @error. A %G_IO_ERROR_CANCELLED error ends it
+ * cancelled, whether or not weft_task_cancel() was called, as a coroutine
+ * that lets CancelledError escape does.
+ */
+void
+weft_task_return_error (WeftTask *self,
+                        GError   *error)
+{
+  g_return_if_fail (WEFT_IS_TASK (self));
+  g_return_if_fail (error != NULL);
+
+  return_value (self, NULL, error, "weft_task_return_error");
+}
+
+/**
+ * weft_task_cancel:
+ * @self: a task
+ * @message: (nullable): the cancellation message
+ *
+ * Requests cancellation; see weft_future_cancel(). The request is counted
+ * (weft_task_get_cancelling()) and the %G_IO_ERROR_CANCELLED error is
+ * raised at the task's current or next await: the future it waits on is
+ * cancelled now. The task may handle the error and go on.
+ *
+ * Returns: %TRUE unless the task is done
+ */
+gboolean
+weft_task_cancel (WeftTask   *self,
+                  const char *message)
+{
+  g_return_val_if_fail (WEFT_IS_TASK (self), FALSE);
+
+  return weft_future_cancel (WEFT_FUTURE (self), message);
+}
+
+/**
+ * weft_task_get_cancelling:
+ * @self: a task
+ *
+ * Returns: the number of cancellation requests not yet withdrawn by
+ *   weft_task_uncancel()
+ */
+guint
+weft_task_get_cancelling (WeftTask *self)
+{
+  WeftTaskPrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_TASK (self), 0);
+
+  priv = weft_task_get_instance_private (self);
+  return priv->num_cancels_requested;
+}
+
+/**
+ * weft_task_uncancel:
+ * @self: a task
+ *
+ * Withdraws one cancellation request. When none is left, a cancellation
+ * not yet delivered is dropped and the task's #GCancellable is reset.
+ *
+ * Returns: the number of requests left
+ */
+guint
+weft_task_uncancel (WeftTask *self)
+{
+  WeftTaskPrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_TASK (self), 0);
+
+  priv = weft_task_get_instance_private (self);
+  if (priv->num_cancels_requested > 0 && --priv->num_cancels_requested == 0)
+    {
+      priv->must_cancel = FALSE;
+      if (priv->cancellable != NULL)
+        g_cancellable_reset (priv->cancellable);
+    }
+  return priv->num_cancels_requested;
+}
+
+/**
+ * weft_task_get_cancellable:
+ * @self: a task
+ *
+ * The task's #GCancellable, cancelled whenever the task is: pass it to GIO
+ * calls so they abort with the task. It is created on first use.
+ *
+ * Returns: (transfer none): the cancellable
+ */
+GCancellable *
+weft_task_get_cancellable (WeftTask *self)
+{
+  WeftTaskPrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_TASK (self), NULL);
+
+  priv = weft_task_get_instance_private (self);
+  if (priv->cancellable == NULL)
+    {
+      priv->cancellable = g_cancellable_new ();
+      if (priv->num_cancels_requested > 0 || weft_future_is_cancelled (WEFT_FUTURE (self)))
+        g_cancellable_cancel (priv->cancellable);
+    }
+  return priv->cancellable;
+}
+
+/**
+ * weft_task_get_id:
+ * @self: a task
+ *
+ * Returns: the task's number, unique in the process and increasing
+ */
+guint64
+weft_task_get_id (WeftTask *self)
+{
+  WeftTaskPrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_TASK (self), 0);
+
+  priv = weft_task_get_instance_private (self);
+  return priv->id;
+}
+
+/**
+ * weft_task_get_name:
+ * @self: a task
+ *
+ * Returns: the task's name; "Task-N" unless one was given
+ */
+const char *
+weft_task_get_name (WeftTask *self)
+{
+  WeftTaskPrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_TASK (self), NULL);
+
+  priv = weft_task_get_instance_private (self);
+  if (priv->name == NULL)
+    priv->name = g_strdup_printf ("Task-%" G_GUINT64_FORMAT, priv->id);
+  return priv->name;
+}
+
+/**
+ * weft_task_set_name:
+ * @self: a task
+ * @name: (nullable): the new name, or %NULL for "Task-N"
+ *
+ * Renames the task.
+ */
+void
+weft_task_set_name (WeftTask   *self,
+                    const char *name)
+{
+  WeftTaskPrivate *priv;
+
+  g_return_if_fail (WEFT_IS_TASK (self));
+
+  priv = weft_task_get_instance_private (self);
+  g_free (priv->name);
+  priv->name = g_strdup (name);
+}
+
+/**
+ * weft_task_is_suspended:
+ * @self: a task
+ *
+ * Returns: %TRUE if the task waits on a future or sleeps
+ */
+gboolean
+weft_task_is_suspended (WeftTask *self)
+{
+  WeftTaskPrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_TASK (self), FALSE);
+
+  priv = weft_task_get_instance_private (self);
+  return priv->state == TASK_WAITING || priv->state == TASK_SLEEPING;
+}
+
+/**
+ * weft_task_get_awaited:
+ * @self: a task
+ *
+ * Returns: (transfer none) (nullable): the future the task waits on
+ */
+WeftFuture *
+weft_task_get_awaited (WeftTask *self)
+{
+  WeftTaskPrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_TASK (self), NULL);
+
+  priv = weft_task_get_instance_private (self);
+  return priv->state == TASK_WAITING ? priv->awaited : NULL;
+}
+
+/**
+ * weft_task_get_stack:
+ * @self: a task
+ * @limit: how many frames to keep at most, or 0 for all
+ *
+ * asyncio's get_stack(). For a suspended task: its await site, then the
+ * await site of each task it waits on, down the chain (oldest first). For a
+ * task that failed: the await site where the error reached it. Otherwise,
+ * and for a task that finished or was cancelled: no frames. @limit keeps
+ * the newest frames of a stack and the oldest of a failure.
+ *
+ * Returns: (transfer container) (element-type WeftAwaitSite): the frames
+ */
+GPtrArray *
+weft_task_get_stack (WeftTask *self,
+                     int       limit)
+{
+  WeftTaskPrivate *priv;
+  GPtrArray *frames;
+  g_autoptr(GPtrArray) visited = NULL;
+
+  g_return_val_if_fail (WEFT_IS_TASK (self), NULL);
+
+  priv = weft_task_get_instance_private (self);
+  frames = g_ptr_array_new ();
+
+  if (priv->state == TASK_DONE)
+    {
+      if (weft_future_get_state (WEFT_FUTURE (self)) == WEFT_FUTURE_STATE_FINISHED &&
+          priv->site != NULL && !weft_future_propagate (WEFT_FUTURE (self), NULL))
+        g_ptr_array_add (frames, (gpointer) priv->site);
+      return frames;
+    }
+
+  visited = g_ptr_array_new ();
+  for (WeftTask *task = self; task != NULL && !g_ptr_array_find (visited, task, NULL);)
+    {
+      WeftTaskPrivate *p = weft_task_get_instance_private (task);
+      WeftFuture *awaited = weft_task_get_awaited (task);
+
+      if (!weft_task_is_suspended (task) || p->site == NULL)
+        break;
+      g_ptr_array_add (visited, task);
+      g_ptr_array_add (frames, (gpointer) p->site);
+      task = awaited != NULL && WEFT_IS_TASK (awaited) ? WEFT_TASK (awaited) : NULL;
+    }
+
+  if (limit > 0 && frames->len > (guint) limit)
+    g_ptr_array_remove_range (frames, 0, frames->len - limit);
+
+  return frames;
+}
+
+static const char *
+describe_state (WeftTask *self)
+{
+  switch (weft_future_get_state (WEFT_FUTURE (self)))
+    {
+    case WEFT_FUTURE_STATE_CANCELLED:
+      return "cancelled";
+    case WEFT_FUTURE_STATE_FINISHED:
+      return "finished";
+    case WEFT_FUTURE_STATE_PENDING:
+    default:
+      return weft_task_get_cancelling (self) > 0 ? "cancelling" : "pending";
+    }
+}
+
+/**
+ * weft_task_format_stack:
+ * @self: a task
+ * @limit: as for weft_task_get_stack()
+ *
+ * Returns: (transfer full): the text weft_task_print_stack() prints
+ */
+char *
+weft_task_format_stack (WeftTask *self,
+                        int       limit)
+{
+  g_autoptr(GPtrArray) frames = NULL;
+  GString *out;
+  gboolean failed;
+
+  g_return_val_if_fail (WEFT_IS_TASK (self), NULL);
+
+  frames = weft_task_get_stack (self, limit);
+  out = g_string_new (NULL);
+  failed = weft_future_is_done (WEFT_FUTURE (self));
+
+  if (frames->len == 0)
+    g_string_append (out, "No stack for ");
+  else
+    g_string_append (out, failed ? "Traceback for " : "Stack for ");
+  g_string_append_printf (out, "<Task %s name='%s'>", describe_state (self), weft_task_get_name (self));
+  g_string_append (out, frames->len == 0 ? "\n" : " (most recent call last):\n");
+
+  for (guint i = 0; i < frames->len; i++)
+    {
+      const WeftAwaitSite *site = g_ptr_array_index (frames, i);
+
+      g_string_append_printf (out, "  File \"%s\", line %d, in %s\n",
+                              site->file, site->line, site->function);
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * weft_task_print_stack:
+ * @self: a task
+ * @limit: as for weft_task_get_stack()
+ *
+ * Prints the task's stack to standard output, as asyncio's print_stack().
+ */
+void
+weft_task_print_stack (WeftTask *self,
+                       int       limit)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (WEFT_IS_TASK (self));
+
+  text = weft_task_format_stack (self, limit);
+  fputs (text, stdout);
+  fflush (stdout);
+}
+
+/**
+ * weft_task_get_current:
+ *
+ * Returns: (transfer none) (nullable): the task whose step is running on
+ *   this thread, or %NULL outside a step (in a done callback, say)
+ */
+WeftTask *
+weft_task_get_current (void)
+{
+  WeftScheduler *scheduler = weft_scheduler_get_running ();
+
+  return scheduler != NULL ? weft_scheduler_get_current_task (scheduler) : NULL;
+}
+
+/**
+ * weft_task_list_all:
+ * @context: (nullable): a context, or %NULL for the global default one
+ *
+ * asyncio's all_tasks().
+ *
+ * The context owns its tasks until they finish: take a reference on those
+ * you keep past the next pass.
+ *
+ * Returns: (transfer container) (element-type WeftTask): the unfinished
+ *   tasks of @context, oldest first
+ */
+GPtrArray *
+weft_task_list_all (GMainContext *context)
+{
+  WeftScheduler *scheduler = weft_scheduler_get_for_context (context);
+  GPtrArray *tasks = g_ptr_array_new ();
+
+  for (const GList *l = weft_scheduler_peek_tasks (scheduler); l != NULL; l = l->next)
+    g_ptr_array_add (tasks, l->data);
+
+  return tasks;
+}

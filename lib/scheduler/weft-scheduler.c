@@ -1,0 +1,442 @@
+/* weft-scheduler.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "weft-scheduler-private.h"
+
+/* The scheduler is a single GSource per GMainContext. GMainContext walks
+ * every attached source on every iteration, so sources per task or per
+ * timer would make each iteration O(tasks); here an iteration costs the
+ * same with one task or a million.
+ *
+ * The ready queue belongs to the thread that owns the context and is used
+ * without locks. Other threads (completing a future) append to a locked
+ * inbox and wake the context; the inbox is drained at the start of every
+ * pass, the way asyncio appends I/O callbacks before running a pass.
+ */
+
+/* How long one dispatch may run passes before giving the main loop back,
+ * so that a GTK application keeps drawing under load.
+ */
+#define DISPATCH_SLICE_USEC 2000
+
+struct _WeftScheduler
+{
+  GSource        source;
+  GMainContext  *context;          /* borrowed: the context owns us */
+  gconstpointer  owner;            /* the thread whose stack may touch the ready queue */
+
+  WeftRunnable  *ready_head;
+  WeftRunnable  *ready_tail;
+
+  GMutex         inbox_lock;
+  WeftRunnable  *inbox_head;       /* read without the lock only to test for emptiness */
+  WeftRunnable  *inbox_tail;
+
+  WeftTimerHeap  timers;
+  GQueue         tasks;            /* unfinished tasks; each link holds a reference */
+  gpointer       current_task;
+};
+
+static G_LOCK_DEFINE (schedulers);
+static GHashTable *schedulers;     /* GMainContext → WeftScheduler, under the lock */
+static guint scheduler_generation; /* bumped whenever a scheduler dies, to expire caches */
+
+static __thread char thread_marker;
+static __thread WeftScheduler *running_scheduler;
+static __thread struct {
+  GMainContext  *context;
+  WeftScheduler *scheduler;
+  guint          generation;
+} default_cache;
+
+static inline gconstpointer
+this_thread (void)
+{
+  return &thread_marker;
+}
+
+static inline gboolean
+has_ready_work (WeftScheduler *self)
+{
+  return self->ready_head != NULL || g_atomic_pointer_get (&self->inbox_head) != NULL;
+}
+
+static gboolean
+weft_scheduler_prepare (GSource *source,
+                        int     *timeout)
+{
+  WeftScheduler *self = (WeftScheduler *) source;
+  WeftTimer *next;
+  gint64 remaining;
+
+  *timeout = -1;
+  if (has_ready_work (self))
+    {
+      *timeout = 0;
+      return TRUE;
+    }
+
+  next = weft_timer_heap_peek (&self->timers);
+  if (next == NULL)
+    return FALSE;
+
+  remaining = next->deadline - g_source_get_time (source);
+  if (remaining <= 0)
+    {
+      *timeout = 0;
+      return TRUE;
+    }
+
+  /* Round up: waking a little late is harmless, waking early spins. */
+  *timeout = (int) MIN ((remaining + 999) / 1000, G_MAXINT);
+  return FALSE;
+}
+
+static gboolean
+weft_scheduler_check (GSource *source)
+{
+  WeftScheduler *self = (WeftScheduler *) source;
+  WeftTimer *next;
+
+  if (has_ready_work (self))
+    return TRUE;
+  next = weft_timer_heap_peek (&self->timers);
+  return next != NULL && next->deadline <= g_source_get_time (source);
+}
+
+static void
+move_inbox_to_ready (WeftScheduler *self)
+{
+  WeftRunnable *head, *tail;
+
+  if (g_atomic_pointer_get (&self->inbox_head) == NULL)
+    return;
+
+  g_mutex_lock (&self->inbox_lock);
+  head = self->inbox_head;
+  tail = self->inbox_tail;
+  self->inbox_head = self->inbox_tail = NULL;
+  g_mutex_unlock (&self->inbox_lock);
+
+  if (head == NULL)
+    return;
+  if (self->ready_tail != NULL)
+    self->ready_tail->next = head;
+  else
+    self->ready_head = head;
+  self->ready_tail = tail;
+}
+
+static inline void
+append_ready (WeftScheduler *self,
+              WeftRunnable  *head,
+              WeftRunnable  *tail)
+{
+  if (self->ready_tail != NULL)
+    self->ready_tail->next = head;
+  else
+    self->ready_head = head;
+  self->ready_tail = tail;
+}
+
+static void
+move_due_timers_to_ready (WeftScheduler *self,
+                          gint64         now)
+{
+  WeftTimer *top;
+
+  while ((top = weft_timer_heap_peek (&self->timers)) != NULL && top->deadline <= now)
+    {
+      WeftScheduledTimer *timer = (WeftScheduledTimer *) weft_timer_heap_pop (&self->timers);
+
+      timer->runnable->next = NULL;
+      append_ready (self, timer->runnable, timer->runnable);
+    }
+}
+
+/* One pass, as asyncio defines it (M1): runs exactly the callbacks that are
+ * ready when it starts; whatever they schedule waits for the next pass.
+ */
+static guint
+run_pass (WeftScheduler *self,
+          gint64         now)
+{
+  WeftRunnable *runnable;
+  guint count = 0;
+
+  move_inbox_to_ready (self);
+  if (weft_timer_heap_peek (&self->timers) != NULL)
+    move_due_timers_to_ready (self, now);
+
+  runnable = self->ready_head;
+  self->ready_head = self->ready_tail = NULL;
+
+  while (runnable != NULL)
+    {
+      WeftRunnable *next = runnable->next;
+
+      runnable->run (runnable);
+      runnable = next;
+      count++;
+    }
+
+  return count;
+}
+
+static gboolean
+has_due_timer (WeftScheduler *self,
+               gint64         now)
+{
+  WeftTimer *next = weft_timer_heap_peek (&self->timers);
+
+  return next != NULL && next->deadline <= now;
+}
+
+static gboolean
+weft_scheduler_dispatch (GSource     *source,
+                         GSourceFunc  callback,
+                         gpointer     user_data)
+{
+  WeftScheduler *self = (WeftScheduler *) source;
+  WeftScheduler *saved = running_scheduler;
+  gint64 start = g_get_monotonic_time ();
+  gint64 now = start;
+
+  running_scheduler = self;
+  self->owner = this_thread ();
+
+  do
+    {
+      run_pass (self, now);
+      now = g_get_monotonic_time ();
+    }
+  while ((has_ready_work (self) || has_due_timer (self, now)) &&
+         now - start < DISPATCH_SLICE_USEC);
+
+  running_scheduler = saved;
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+weft_scheduler_finalize (GSource *source)
+{
+  WeftScheduler *self = (WeftScheduler *) source;
+
+  G_LOCK (schedulers);
+  g_hash_table_remove (schedulers, self->context);
+  g_atomic_int_inc (&scheduler_generation);
+  G_UNLOCK (schedulers);
+
+  /* Tasks hold a reference on the context, so by now none is left. */
+  g_assert (self->tasks.length == 0);
+
+  weft_timer_heap_clear (&self->timers);
+  g_mutex_clear (&self->inbox_lock);
+}
+
+static GSourceFuncs scheduler_funcs = {
+  .prepare = weft_scheduler_prepare,
+  .check = weft_scheduler_check,
+  .dispatch = weft_scheduler_dispatch,
+  .finalize = weft_scheduler_finalize,
+};
+
+static WeftScheduler *
+weft_scheduler_new (GMainContext *context)
+{
+  WeftScheduler *self;
+
+  self = (WeftScheduler *) g_source_new (&scheduler_funcs, sizeof (WeftScheduler));
+  self->context = context;
+  self->owner = this_thread ();
+  g_mutex_init (&self->inbox_lock);
+  weft_timer_heap_init (&self->timers);
+  g_queue_init (&self->tasks);
+
+  g_source_set_static_name ((GSource *) self, "WeftScheduler");
+  g_source_set_priority ((GSource *) self, G_PRIORITY_DEFAULT);
+  g_source_attach ((GSource *) self, context);
+  g_source_unref ((GSource *) self);
+
+  return self;
+}
+
+/*
+ * weft_scheduler_get_for_context:
+ * @context: (nullable): a context, or %NULL for the global default one
+ *
+ * Returns: (transfer none): the context's scheduler, created on first use.
+ * It lives as long as the context does.
+ */
+WeftScheduler *
+weft_scheduler_get_for_context (GMainContext *context)
+{
+  WeftScheduler *self;
+
+  if (context == NULL)
+    context = g_main_context_default ();
+
+  G_LOCK (schedulers);
+  if (schedulers == NULL)
+    schedulers = g_hash_table_new (NULL, NULL);
+  self = g_hash_table_lookup (schedulers, context);
+  if (self == NULL)
+    {
+      self = weft_scheduler_new (context);
+      g_hash_table_insert (schedulers, context, self);
+    }
+  G_UNLOCK (schedulers);
+
+  return self;
+}
+
+/* Creating a future or task looks this up every time, hence the per-thread
+ * cache; the generation check keeps a recycled context address from
+ * matching a dead scheduler.
+ */
+WeftScheduler *
+weft_scheduler_get_thread_default (void)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+  guint generation = g_atomic_int_get (&scheduler_generation);
+
+  if (G_LIKELY (default_cache.scheduler != NULL &&
+                default_cache.context == context &&
+                default_cache.generation == generation))
+    return default_cache.scheduler;
+
+  default_cache.scheduler = weft_scheduler_get_for_context (context);
+  default_cache.context = context;
+  default_cache.generation = generation;
+
+  return default_cache.scheduler;
+}
+
+/*
+ * Returns: (nullable): the scheduler dispatching on this thread right now.
+ */
+WeftScheduler *
+weft_scheduler_get_running (void)
+{
+  return running_scheduler;
+}
+
+GMainContext *
+weft_scheduler_get_context (WeftScheduler *self)
+{
+  return self->context;
+}
+
+void
+weft_scheduler_push_chain (WeftScheduler *self,
+                           WeftRunnable  *head,
+                           WeftRunnable  *tail)
+{
+  gboolean was_empty;
+
+  tail->next = NULL;
+
+  if (G_LIKELY (self == running_scheduler || self->owner == this_thread ()))
+    {
+      append_ready (self, head, tail);
+      return;
+    }
+
+  g_mutex_lock (&self->inbox_lock);
+  was_empty = self->inbox_head == NULL;
+  if (was_empty)
+    self->inbox_head = head;
+  else
+    self->inbox_tail->next = head;
+  self->inbox_tail = tail;
+  g_mutex_unlock (&self->inbox_lock);
+
+  /* One wakeup per batch: the context polls the inbox once it runs. */
+  if (was_empty)
+    g_main_context_wakeup (self->context);
+}
+
+void
+weft_scheduler_push (WeftScheduler *self,
+                     WeftRunnable  *runnable)
+{
+  weft_scheduler_push_chain (self, runnable, runnable);
+}
+
+void
+weft_scheduler_add_timer (WeftScheduler      *self,
+                          WeftScheduledTimer *timer,
+                          gint64              deadline)
+{
+  timer->timer.deadline = deadline;
+  weft_timer_heap_insert (&self->timers, &timer->timer);
+}
+
+void
+weft_scheduler_remove_timer (WeftScheduler      *self,
+                             WeftScheduledTimer *timer)
+{
+  if (weft_timer_is_armed (&timer->timer))
+    weft_timer_heap_remove (&self->timers, &timer->timer);
+}
+
+/*
+ * weft_scheduler_run_pass:
+ *
+ * Runs exactly one pass of the ready queue, after moving the due timers into
+ * it, as one iteration of asyncio's loop does. Tests drive the loop with it.
+ *
+ * Returns: how many callbacks and task steps ran
+ */
+guint
+weft_scheduler_run_pass (WeftScheduler *self)
+{
+  WeftScheduler *saved = running_scheduler;
+  guint count;
+
+  running_scheduler = self;
+  self->owner = this_thread ();
+  count = run_pass (self, g_get_monotonic_time ());
+  running_scheduler = saved;
+
+  return count;
+}
+
+gpointer
+weft_scheduler_get_current_task (WeftScheduler *self)
+{
+  return self->current_task;
+}
+
+gpointer
+weft_scheduler_swap_current_task (WeftScheduler *self,
+                                  gpointer       task)
+{
+  gpointer previous = self->current_task;
+
+  self->current_task = task;
+  return previous;
+}
+
+void
+weft_scheduler_register_task (WeftScheduler *self,
+                              GList         *link)
+{
+  g_queue_push_tail_link (&self->tasks, link);
+}
+
+void
+weft_scheduler_unregister_task (WeftScheduler *self,
+                                GList         *link)
+{
+  g_queue_unlink (&self->tasks, link);
+}
+
+const GList *
+weft_scheduler_peek_tasks (WeftScheduler *self)
+{
+  return self->tasks.head;
+}

@@ -1,0 +1,17 @@
+/* weft.h — asyncio's Coroutines and Tasks, native to GLib
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#define WEFT_INSIDE
+# include "core/weft-await-site.h"
+# include "core/weft-error.h"
+# include "core/weft-future.h"
+# include "core/weft-task.h"
+# include "core/weft-sleep.h"
+# include "core/weft-run.h"
+# include "coroutines/weft-fiber.h"
+# include "weft-enums.h"
+#undef WEFT_INSIDE

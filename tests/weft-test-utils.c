@@ -1,0 +1,77 @@
+/* weft-test-utils.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "weft-test-utils.h"
+
+void
+weft_test_loop_setup (WeftTestLoop  *loop,
+                      gconstpointer  data)
+{
+  loop->context = g_main_context_new ();
+  g_main_context_push_thread_default (loop->context);
+}
+
+void
+weft_test_loop_teardown (WeftTestLoop  *loop,
+                         gconstpointer  data)
+{
+  g_autoptr(GPtrArray) leftovers = weft_task_list_all (loop->context);
+
+  /* A test that leaves tasks behind would leak the context: say so. */
+  for (guint i = 0; i < leftovers->len; i++)
+    g_test_message ("task %s still pending at teardown",
+                    weft_task_get_name (g_ptr_array_index (leftovers, i)));
+  g_assert_cmpuint (leftovers->len, ==, 0);
+
+  g_main_context_pop_thread_default (loop->context);
+  g_main_context_unref (loop->context);
+}
+
+/* Exactly one pass of the ready queue: one asyncio loop iteration. */
+guint
+weft_test_pass (void)
+{
+  return weft_run_pass (g_main_context_get_thread_default ());
+}
+
+void
+weft_test_passes (guint n)
+{
+  for (guint i = 0; i < n; i++)
+    weft_test_pass ();
+}
+
+/* Passes until one runs nothing. Returns how many passes ran something. */
+guint
+weft_test_run_until_idle (void)
+{
+  guint passes = 0;
+
+  while (weft_test_pass () > 0)
+    passes++;
+  return passes;
+}
+
+/* Iterates the real main loop, timers included, until @future is done. */
+void
+weft_test_run_until_done (WeftFuture *future)
+{
+  while (!weft_future_is_done (future))
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+}
+
+void
+weft_test_log (GString    *log,
+               const char *format,
+               ...)
+{
+  va_list args;
+
+  if (log->len > 0)
+    g_string_append_c (log, ' ');
+  va_start (args, format);
+  g_string_append_vprintf (log, format, args);
+  va_end (args);
+}

@@ -1,0 +1,46 @@
+/* weft-test-utils.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <weft.h>
+
+G_BEGIN_DECLS
+
+/* Every test runs on a fresh context pushed as thread-default, so tasks and
+ * futures of one test never meet another's, and is driven pass by pass.
+ */
+typedef struct
+{
+  GMainContext *context;
+} WeftTestLoop;
+
+void   weft_test_loop_setup      (WeftTestLoop  *loop,
+                                  gconstpointer  data);
+void   weft_test_loop_teardown   (WeftTestLoop  *loop,
+                                  gconstpointer  data);
+
+guint  weft_test_pass            (void);
+void   weft_test_passes          (guint          n);
+guint  weft_test_run_until_idle  (void);
+void   weft_test_run_until_done  (WeftFuture    *future);
+
+/* A log of events, to check the order things happened in. */
+void   weft_test_log             (GString       *log,
+                                  const char    *format,
+                                  ...) G_GNUC_PRINTF (2, 3);
+
+#define WEFT_TEST_ADD(path, func) \
+  g_test_add (path, WeftTestLoop, NULL, weft_test_loop_setup, func, weft_test_loop_teardown)
+
+#define weft_test_assert_cancelled(err, expected_message)                            \
+  G_STMT_START {                                                                    \
+    g_assert_error ((err), G_IO_ERROR, G_IO_ERROR_CANCELLED);                       \
+    if ((expected_message) != NULL)                                                 \
+      g_assert_cmpstr ((err)->message, ==, (expected_message));                     \
+  } G_STMT_END
+
+G_END_DECLS
