@@ -32,6 +32,10 @@
  * The task's #GCancellable is cancelled with it, so GIO calls given it
  * abort.
  *
+ * A task belongs to the thread that iterates its context: step, cancel and
+ * uncancel it there. (Plain futures may be completed and cancelled from
+ * any thread.)
+ *
  * The context holds a reference on every unfinished task: a task runs to
  * completion even when nothing else references it.
  */
@@ -824,7 +828,8 @@ weft_task_get_cancelling (WeftTask *self)
  * @self: a task
  *
  * Withdraws one cancellation request. When none is left, a cancellation
- * not yet delivered is dropped and the task's #GCancellable is reset.
+ * not yet delivered is dropped and, if the task is still running, its
+ * #GCancellable is reset.
  *
  * Returns: the number of requests left
  */
@@ -839,7 +844,8 @@ weft_task_uncancel (WeftTask *self)
   if (priv->num_cancels_requested > 0 && --priv->num_cancels_requested == 0)
     {
       priv->must_cancel = FALSE;
-      if (priv->cancellable != NULL)
+      /* T12: once the task is over, uncancel changes nothing visible. */
+      if (priv->cancellable != NULL && priv->state != TASK_DONE)
         g_cancellable_reset (priv->cancellable);
     }
   return priv->num_cancels_requested;

@@ -47,8 +47,8 @@
 
 /* Larger than a page: a function with a big frame moves the stack pointer
  * past a single guard page and into whatever is mapped below (typically
- * another fiber's stack) without faulting. Unreadable address space costs
- * nothing but address space.
+ * another fiber's stack) without faulting. An inaccessible region costs
+ * address space only.
  */
 #define GUARD_SIZE (64 * 1024)
 
@@ -84,10 +84,15 @@ static void weft_stack_thread_free (gpointer data);
 
 static GPrivate thread_key = G_PRIVATE_INIT (weft_stack_thread_free);
 
-/* Touched by weft_stack_guard_enter() before the handler can run on this
- * thread, so the handler's reads find the TLS block already allocated.
+/* Read by the fault handler, on any thread that faults. Initial-exec TLS is
+ * a fixed offset from the thread pointer, whereas the general model may
+ * allocate on first access from a thread when the library was dlopen()ed,
+ * which a signal handler must not do.
  */
-static __thread WeftStackGuard current_guard;
+#define WEFT_STACK_TLS __thread __attribute__ ((__tls_model__ ("initial-exec")))
+
+static WEFT_STACK_TLS WeftStackGuard current_guard;
+
 static __thread gboolean thread_guarded;
 
 static struct sigaction previous_segv_action;
@@ -110,7 +115,7 @@ weft_stack_round_to_pages (size_t size)
 /**
  * weft_stack_get_guard_size:
  *
- * Returns: the size of the unmapped region below every stack, in bytes
+ * Returns: the size of the inaccessible region below every stack, in bytes
  */
 size_t
 weft_stack_get_guard_size (void)
@@ -508,6 +513,7 @@ weft_stack_on_fault (int        signo,
 {
   uintptr_t guard_low = __atomic_load_n (&current_guard.guard_low, __ATOMIC_RELAXED);
   uintptr_t address = (uintptr_t) info->si_addr;
+  int saved_errno = errno;
 
   __atomic_signal_fence (__ATOMIC_ACQUIRE);
 
@@ -521,6 +527,9 @@ weft_stack_on_fault (int        signo,
     weft_stack_report_overflow ();
 
   weft_stack_chain_fault (signo, info, ucontext);
+
+  /* The interrupted code may be in the middle of reading it. */
+  errno = saved_errno;
 }
 
 static void
@@ -613,6 +622,8 @@ weft_stack_guard_enter (const WeftStack *stack,
 
   if (G_UNLIKELY (!thread_guarded))
     weft_stack_guard_init_thread ();
+
+  weft_stack_guard_leave ();
 
   current_guard.guard_high = (uintptr_t) stack->low;
   current_guard.size = stack->size;
