@@ -11,6 +11,7 @@
 G_BEGIN_DECLS
 
 WeftScheduler *weft_future_get_scheduler    (WeftFuture   *self);
+WeftFutureState weft_future_peek_state      (WeftFuture   *self);
 void           weft_future_forbid_setters   (WeftFuture   *self);
 gboolean       weft_future_complete         (WeftFuture   *self,
                                              GValue       *value,

@@ -42,7 +42,7 @@ typedef struct
   WeftRunnable   *done_tail;
   GValue          value;
   GError         *error;         /* also the cancellation, as G_IO_ERROR_CANCELLED */
-  int             lock;          /* bit 0: guards state and the done list */
+  int             lock;          /* guards state and the done list */
   guint8          state;
   guint           error_retrieved : 1;
   guint           setters_forbidden : 1;
@@ -102,18 +102,24 @@ weft_value_init_pointer (GValue         *value,
   g_value_take_boxed (value, owned);
 }
 
-#define LOCK_BIT 0
-
+/* A spinlock: the critical sections are a few stores long and almost never
+ * contended (only when another thread completes the future), and releasing
+ * it is a plain store where g_bit_unlock() is an atomic operation more.
+ */
 static inline void
 future_lock (WeftFuturePrivate *priv)
 {
-  g_bit_lock (&priv->lock, LOCK_BIT);
+  while (G_UNLIKELY (__atomic_exchange_n (&priv->lock, 1, __ATOMIC_ACQUIRE)))
+    {
+      while (__atomic_load_n (&priv->lock, __ATOMIC_RELAXED))
+        g_thread_yield ();
+    }
 }
 
 static inline void
 future_unlock (WeftFuturePrivate *priv)
 {
-  g_bit_unlock (&priv->lock, LOCK_BIT);
+  __atomic_store_n (&priv->lock, 0, __ATOMIC_RELEASE);
 }
 
 static void
@@ -202,6 +208,14 @@ weft_future_new (void)
   return g_object_new (WEFT_TYPE_FUTURE, NULL);
 }
 
+WeftFutureState
+weft_future_peek_state (WeftFuture *self)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+
+  return __atomic_load_n (&priv->state, __ATOMIC_ACQUIRE);
+}
+
 WeftScheduler *
 weft_future_get_scheduler (WeftFuture *self)
 {
@@ -242,13 +256,9 @@ weft_future_get_context (WeftFuture *self)
 WeftFutureState
 weft_future_get_state (WeftFuture *self)
 {
-  WeftFuturePrivate *priv;
-
   g_return_val_if_fail (WEFT_IS_FUTURE (self), WEFT_FUTURE_STATE_PENDING);
 
-  priv = weft_future_get_instance_private (self);
-
-  return g_atomic_int_get ((int *) &priv->state) & 0xff;
+  return weft_future_peek_state (self);
 }
 
 /**
@@ -311,9 +321,10 @@ weft_future_complete (WeftFuture *self,
   priv->error = error;
   head = g_steal_pointer (&priv->done_head);
   tail = g_steal_pointer (&priv->done_tail);
-  g_atomic_int_set ((int *) &priv->state,
+  __atomic_store_n (&priv->state,
                     weft_error_is_cancelled (error) ? WEFT_FUTURE_STATE_CANCELLED
-                                                    : WEFT_FUTURE_STATE_FINISHED);
+                                                    : WEFT_FUTURE_STATE_FINISHED,
+                    __ATOMIC_RELEASE);
   future_unlock (priv);
 
   if (head == NULL)

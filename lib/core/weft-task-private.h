@@ -9,8 +9,7 @@
 
 G_BEGIN_DECLS
 
-gboolean  weft_task_is_stepping      (WeftTask *self);
-gboolean  weft_task_has_started      (WeftTask *self);
-void      weft_task_finish_step      (WeftTask *self);
+gboolean    weft_task_is_stepping      (WeftTask *self);
+const char *weft_task_peek_name        (WeftTask *self);
 
 G_END_DECLS

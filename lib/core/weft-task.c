@@ -106,7 +106,10 @@ schedule (WeftTask *self)
   weft_scheduler_push (task_scheduler (self), &priv->runnable);
 }
 
-/* Ends the task. The context's reference goes with it. */
+/* Ends the task and takes it off the registry. The registry's reference
+ * is dropped by task_step() once the step is over, so a step never runs on
+ * a finalized task and no step needs a reference of its own.
+ */
 static void
 task_complete (WeftTask *self,
                GValue   *value,
@@ -128,7 +131,6 @@ task_complete (WeftTask *self,
 
   weft_future_complete (WEFT_FUTURE (self), value, error);
   weft_scheduler_unregister_task (task_scheduler (self), &priv->link);
-  g_object_unref (self);
 }
 
 static void
@@ -277,34 +279,38 @@ static void
 task_step (WeftRunnable *runnable)
 {
   WeftTaskPrivate *priv = (WeftTaskPrivate *) runnable;
-  WeftTask *self = g_object_ref (task_from_private (priv));
-  g_autoptr(WeftFuture) awaited = g_steal_pointer (&priv->awaited);
-  g_autoptr(GError) error = take_resume_error (self, awaited);
+  WeftTask *self = task_from_private (priv);
+  WeftFuture *awaited = g_steal_pointer (&priv->awaited);
+  GError *error = take_resume_error (self, awaited);
 
   /* T8d: an error thrown before the first step ends the task unrun. */
   if (!priv->started && error != NULL)
+    task_complete (self, NULL, g_steal_pointer (&error));
+  else
     {
       priv->started = TRUE;
-      task_complete (self, NULL, g_steal_pointer (&error));
-      g_object_unref (self);
-      return;
+      run_step (self, awaited, error);
+
+      /* F9: awaiting a future that is already done does not suspend. */
+      while (priv->request == REQUEST_AWAIT &&
+             weft_future_peek_state (priv->awaited) != WEFT_FUTURE_STATE_PENDING)
+        {
+          g_clear_object (&awaited);
+          g_clear_error (&error);
+          awaited = g_steal_pointer (&priv->awaited);
+          error = weft_future_take_outcome_error (awaited);
+          run_step (self, awaited, error);
+        }
+
+      finish_step (self);
     }
+
+  g_clear_object (&awaited);
+  g_clear_error (&error);
   priv->started = TRUE;
 
-  run_step (self, awaited, error);
-
-  /* F9: awaiting a future that is already done does not suspend. */
-  while (priv->request == REQUEST_AWAIT && weft_future_is_done (priv->awaited))
-    {
-      g_clear_object (&awaited);
-      g_clear_error (&error);
-      awaited = g_steal_pointer (&priv->awaited);
-      error = weft_future_take_outcome_error (awaited);
-      run_step (self, awaited, error);
-    }
-
-  finish_step (self);
-  g_object_unref (self);
+  if (priv->state == TASK_DONE)
+    g_object_unref (self);
 }
 
 static gboolean
@@ -452,12 +458,15 @@ weft_task_is_stepping (WeftTask *self)
   return priv->state == TASK_RUNNING;
 }
 
-gboolean
-weft_task_has_started (WeftTask *self)
+/* The name as set, NULL for "Task-N": formatting one on every step would
+ * cost more than the step.
+ */
+const char *
+weft_task_peek_name (WeftTask *self)
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
-  return priv->started;
+  return priv->name;
 }
 
 static gboolean

@@ -90,7 +90,7 @@ weft_fiber_step (WeftTask     *task,
     return;
 
   self->resume_error = error;
-  weft_stack_guard_enter (&self->stack, weft_task_get_name (task), weft_task_get_id (task));
+  weft_stack_guard_enter (&self->stack, weft_task_peek_name (task), weft_task_get_id (task));
   weft_fiber_context_switch (&self->caller, &self->context);
   weft_stack_guard_leave ();
   self->resume_error = NULL;

@@ -21,6 +21,12 @@
  */
 #define DISPATCH_SLICE_USEC 2000
 
+/* Reading the clock costs as much as a short pass: a dispatch reads it only
+ * after this many passes, or after a pass that ran this many callbacks.
+ */
+#define PASSES_PER_CLOCK_READ 16
+#define CALLBACKS_PER_CLOCK_READ 64
+
 struct _WeftScheduler
 {
   GSource        source;
@@ -201,19 +207,27 @@ weft_scheduler_dispatch (GSource     *source,
 {
   WeftScheduler *self = (WeftScheduler *) source;
   WeftScheduler *saved = running_scheduler;
-  gint64 start = g_get_monotonic_time ();
+  gint64 start = g_source_get_time (source);
   gint64 now = start;
+  guint passes = 0;
 
   running_scheduler = self;
   self->owner = this_thread ();
 
-  do
+  for (;;)
     {
-      run_pass (self, now);
-      now = g_get_monotonic_time ();
+      guint ran = run_pass (self, now);
+
+      if (++passes >= PASSES_PER_CLOCK_READ || ran >= CALLBACKS_PER_CLOCK_READ)
+        {
+          passes = 0;
+          now = g_get_monotonic_time ();
+          if (now - start >= DISPATCH_SLICE_USEC)
+            break;
+        }
+      if (!has_ready_work (self) && !has_due_timer (self, now))
+        break;
     }
-  while ((has_ready_work (self) || has_due_timer (self, now)) &&
-         now - start < DISPATCH_SLICE_USEC);
 
   running_scheduler = saved;
 
