@@ -38,14 +38,14 @@ struct _DoneCallback
 typedef struct
 {
   WeftScheduler  *scheduler;
-  WeftRunnable   *done_head;     /* task wake-ups and DoneCallbacks, in order */
-  WeftRunnable   *done_tail;
+  WeftRunnable   *done_tail;     /* task wake-ups and DoneCallbacks, in order;
+                                  * circular, so the tail also finds the head */
   GValue          value;
   GError         *error;         /* also the cancellation, as G_IO_ERROR_CANCELLED */
   int             lock;          /* guards state and the done list */
   guint8          state;
-  guint           error_retrieved : 1;
-  guint           setters_forbidden : 1;
+  guint8          error_retrieved : 1;
+  guint8          setters_forbidden : 1;
 } WeftFuturePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (WeftFuture, weft_future, G_TYPE_OBJECT)
@@ -123,6 +123,35 @@ future_unlock (WeftFuturePrivate *priv)
 }
 
 static void
+done_list_append (WeftRunnable **tail,
+                  WeftRunnable  *entry)
+{
+  if (*tail == NULL)
+    entry->next = entry;
+  else
+    {
+      entry->next = (*tail)->next;
+      (*tail)->next = entry;
+    }
+  *tail = entry;
+}
+
+/* Empties the list, returning it as a NULL-terminated chain. */
+static WeftRunnable *
+done_list_take (WeftRunnable **tail,
+                WeftRunnable **last)
+{
+  WeftRunnable *head;
+
+  *last = g_steal_pointer (tail);
+  if (*last == NULL)
+    return NULL;
+  head = (*last)->next;
+  (*last)->next = NULL;
+  return head;
+}
+
+static void
 done_callback_run (WeftRunnable *runnable)
 {
   DoneCallback *entry = (DoneCallback *) runnable;
@@ -154,7 +183,7 @@ weft_future_finalize (GObject *object)
 {
   WeftFuture *self = WEFT_FUTURE (object);
   WeftFuturePrivate *priv = weft_future_get_instance_private (self);
-  WeftRunnable *entry;
+  WeftRunnable *entry, *last;
 
   /* F10: an error nobody looked at is a bug being swallowed. */
   if (priv->state == WEFT_FUTURE_STATE_FINISHED && priv->error != NULL && !priv->error_retrieved)
@@ -162,10 +191,13 @@ weft_future_finalize (GObject *object)
                G_OBJECT_TYPE_NAME (self), self, priv->error->message);
 
   /* Only DoneCallbacks can be left: a waiting task holds a reference. */
-  while ((entry = priv->done_head) != NULL)
+  entry = done_list_take (&priv->done_tail, &last);
+  while (entry != NULL)
     {
-      priv->done_head = entry->next;
+      WeftRunnable *next = entry->next;
+
       done_callback_free ((DoneCallback *) entry);
+      entry = next;
     }
 
   if (G_IS_VALUE (&priv->value))
@@ -319,8 +351,7 @@ weft_future_complete (WeftFuture *self,
       memset (value, 0, sizeof *value);
     }
   priv->error = error;
-  head = g_steal_pointer (&priv->done_head);
-  tail = g_steal_pointer (&priv->done_tail);
+  head = done_list_take (&priv->done_tail, &tail);
   __atomic_store_n (&priv->state,
                     weft_error_is_cancelled (error) ? WEFT_FUTURE_STATE_CANCELLED
                                                     : WEFT_FUTURE_STATE_FINISHED,
@@ -361,11 +392,7 @@ weft_future_add_waiter (WeftFuture   *self,
       future_unlock (priv);
       return FALSE;
     }
-  if (priv->done_tail != NULL)
-    priv->done_tail->next = waiter;
-  else
-    priv->done_head = waiter;
-  priv->done_tail = waiter;
+  done_list_append (&priv->done_tail, waiter);
   future_unlock (priv);
 
   return TRUE;
@@ -934,7 +961,7 @@ weft_future_remove_done_callback (WeftFuture         *self,
 {
   WeftFuturePrivate *priv;
   WeftRunnable *removed = NULL;
-  WeftRunnable **link;
+  WeftRunnable *entry, *last;
   guint count = 0;
 
   g_return_val_if_fail (WEFT_IS_FUTURE (self), 0);
@@ -942,24 +969,21 @@ weft_future_remove_done_callback (WeftFuture         *self,
   priv = weft_future_get_instance_private (self);
 
   future_lock (priv);
-  priv->done_tail = NULL;
-  for (link = &priv->done_head; *link != NULL;)
+  entry = done_list_take (&priv->done_tail, &last);
+  while (entry != NULL)
     {
-      WeftRunnable *entry = *link;
+      WeftRunnable *next = entry->next;
       DoneCallback *dc = (DoneCallback *) entry;
 
       if (entry->run == done_callback_run && dc->callback == callback && dc->user_data == user_data)
         {
-          *link = entry->next;
           entry->next = removed;
           removed = entry;
           count++;
         }
       else
-        {
-          priv->done_tail = entry;
-          link = &entry->next;
-        }
+        done_list_append (&priv->done_tail, entry);
+      entry = next;
     }
   future_unlock (priv);
 

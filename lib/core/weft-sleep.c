@@ -20,8 +20,7 @@ G_DECLARE_FINAL_TYPE (WeftSleepFuture, weft_sleep_future, WEFT, SLEEP_FUTURE, We
 struct _WeftSleepFuture
 {
   WeftFuture          parent_instance;
-  WeftRunnable        runnable;
-  WeftScheduledTimer  timer;
+  WeftTimedRunnable   runnable;
   GValue              result;
 };
 
@@ -30,7 +29,7 @@ G_DEFINE_FINAL_TYPE (WeftSleepFuture, weft_sleep_future, WEFT_TYPE_FUTURE)
 static void
 weft_sleep_future_fire (WeftRunnable *runnable)
 {
-  WeftSleepFuture *self = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (WeftSleepFuture, runnable));
+  WeftSleepFuture *self = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (WeftSleepFuture, runnable.runnable));
 
   weft_future_complete (WEFT_FUTURE (self), &self->result, NULL);
   g_object_unref (self);
@@ -46,9 +45,9 @@ weft_sleep_future_cancel (WeftFuture *future,
   if (!WEFT_FUTURE_CLASS (weft_sleep_future_parent_class)->cancel (future, message))
     return FALSE;
 
-  if (weft_timer_is_armed (&self->timer.timer))
+  if (weft_timer_is_armed (&self->runnable.timer))
     {
-      weft_scheduler_remove_timer (weft_future_get_scheduler (future), &self->timer);
+      weft_scheduler_remove_timer (weft_future_get_scheduler (future), &self->runnable);
       g_object_unref (self);
     }
   return TRUE;
@@ -75,8 +74,7 @@ weft_sleep_future_class_init (WeftSleepFutureClass *klass)
 static void
 weft_sleep_future_init (WeftSleepFuture *self)
 {
-  self->runnable.run = weft_sleep_future_fire;
-  self->timer.runnable = &self->runnable;
+  self->runnable.runnable.run = weft_sleep_future_fire;
 }
 
 /**
@@ -109,7 +107,7 @@ weft_sleep_future_new (double        delay,
 
   deadline = g_get_monotonic_time () + (gint64) CLAMP (delay * G_USEC_PER_SEC, 0, (double) G_MAXINT64 / 2);
   weft_scheduler_add_timer (weft_future_get_scheduler (WEFT_FUTURE (self)),
-                            &self->timer, deadline);
+                            &self->runnable, deadline);
   g_object_ref (self); /* held by the armed timer */
 
   return WEFT_FUTURE (self);

@@ -61,9 +61,8 @@ typedef enum
 
 typedef struct
 {
-  WeftRunnable          runnable;       /* first: the ready queue hands us this */
-  WeftScheduledTimer    timer;
-  GList                 link;           /* in the scheduler's registry */
+  WeftTimedRunnable     runnable;       /* first: the ready queue hands us this */
+  WeftLink              link;           /* in the scheduler's registry */
   WeftStepFunc          func;
   gpointer              func_data;
   GDestroyNotify        func_notify;
@@ -103,7 +102,7 @@ schedule (WeftTask *self)
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
   priv->state = TASK_SCHEDULED;
-  weft_scheduler_push (task_scheduler (self), &priv->runnable);
+  weft_scheduler_push (task_scheduler (self), &priv->runnable.runnable);
 }
 
 /* Ends the task and takes it off the registry. The registry's reference
@@ -168,7 +167,7 @@ wait_for_awaited (WeftTask *self)
       return;
     }
 
-  if (!weft_future_add_waiter (future, &priv->runnable))
+  if (!weft_future_add_waiter (future, &priv->runnable.runnable))
     {
       /* Completed from another thread since the step looked. */
       schedule (self);
@@ -195,7 +194,7 @@ start_sleeping (WeftTask *self)
     }
 
   priv->state = TASK_SLEEPING;
-  weft_scheduler_add_timer (task_scheduler (self), &priv->timer, priv->timer.timer.deadline);
+  weft_scheduler_add_timer (task_scheduler (self), &priv->runnable, priv->runnable.timer.deadline);
 }
 
 static void
@@ -329,9 +328,9 @@ weft_task_real_cancel (WeftFuture *future,
   /* T6 step 4: cancel what the task waits on; the error comes out of it. */
   if (priv->state == TASK_WAITING)
     delivered = weft_future_cancel (priv->awaited, message);
-  else if (priv->state == TASK_SLEEPING && weft_timer_is_armed (&priv->timer.timer))
+  else if (priv->state == TASK_SLEEPING && weft_timer_is_armed (&priv->runnable.timer))
     {
-      weft_scheduler_remove_timer (task_scheduler (self), &priv->timer);
+      weft_scheduler_remove_timer (task_scheduler (self), &priv->runnable);
       resume_with_error (self, weft_cancelled_error_new (message));
       delivered = TRUE;
     }
@@ -369,7 +368,6 @@ weft_task_constructed (GObject *object)
   G_OBJECT_CLASS (weft_task_parent_class)->constructed (object);
 
   /* T1: registered, and the first step queued behind what is already ready. */
-  priv->link.data = self;
   weft_scheduler_register_task (task_scheduler (self), &priv->link);
   g_object_ref (self);
   schedule (self);
@@ -409,8 +407,7 @@ weft_task_init (WeftTask *self)
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
-  priv->runnable.run = task_step;
-  priv->timer.runnable = &priv->runnable;
+  priv->runnable.runnable.run = task_step;
   priv->id = __atomic_add_fetch (&last_task_id, 1, __ATOMIC_RELAXED);
   weft_future_forbid_setters (WEFT_FUTURE (self));
 }
@@ -592,7 +589,7 @@ weft_task_sleep_at (WeftTask            *self,
     }
 
   priv->request = REQUEST_SLEEP;
-  priv->timer.timer.deadline = g_get_monotonic_time () + (gint64) MIN (delay * G_USEC_PER_SEC, (double) G_MAXINT64 / 2);
+  priv->runnable.timer.deadline = g_get_monotonic_time () + (gint64) MIN (delay * G_USEC_PER_SEC, (double) G_MAXINT64 / 2);
 }
 
 /**
@@ -1135,8 +1132,12 @@ weft_task_list_all (GMainContext *context)
   WeftScheduler *scheduler = weft_scheduler_get_for_context (context);
   GPtrArray *tasks = g_ptr_array_new ();
 
-  for (const GList *l = weft_scheduler_peek_tasks (scheduler); l != NULL; l = l->next)
-    g_ptr_array_add (tasks, l->data);
+  for (const WeftLink *link = weft_scheduler_peek_tasks (scheduler); link != NULL; link = link->next)
+    {
+      WeftTaskPrivate *priv = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (WeftTaskPrivate, link));
+
+      g_ptr_array_add (tasks, task_from_private (priv));
+    }
 
   return tasks;
 }

@@ -23,12 +23,23 @@ struct _WeftRunnable
   WeftRunnableFunc  run;
 };
 
-/* A timer that, when due, appends @runnable to the ready queue. */
+/* A runnable that can also wait on the timer heap: once due, it is
+ * appended to the ready queue.
+ */
 typedef struct
 {
-  WeftTimer     timer;
-  WeftRunnable *runnable;
-} WeftScheduledTimer;
+  WeftRunnable runnable;
+  WeftTimer    timer;
+} WeftTimedRunnable;
+
+/* An intrusive link in the registry of unfinished tasks. */
+typedef struct _WeftLink WeftLink;
+
+struct _WeftLink
+{
+  WeftLink *prev;
+  WeftLink *next;
+};
 
 /* One per GMainContext: the GSource that owns the ready FIFO, the timers
  * and the registry of unfinished tasks.
@@ -46,19 +57,19 @@ void           weft_scheduler_push_chain         (WeftScheduler      *self,
                                                   WeftRunnable       *head,
                                                   WeftRunnable       *tail);
 void           weft_scheduler_add_timer          (WeftScheduler      *self,
-                                                  WeftScheduledTimer *timer,
+                                                  WeftTimedRunnable  *timed,
                                                   gint64              deadline);
 void           weft_scheduler_remove_timer       (WeftScheduler      *self,
-                                                  WeftScheduledTimer *timer);
+                                                  WeftTimedRunnable  *timed);
 guint          weft_scheduler_run_pass           (WeftScheduler      *self);
 
 gpointer       weft_scheduler_get_current_task   (WeftScheduler      *self);
 gpointer       weft_scheduler_swap_current_task  (WeftScheduler      *self,
                                                   gpointer            task);
 void           weft_scheduler_register_task      (WeftScheduler      *self,
-                                                  GList              *link);
+                                                  WeftLink           *link);
 void           weft_scheduler_unregister_task    (WeftScheduler      *self,
-                                                  GList              *link);
-const GList   *weft_scheduler_peek_tasks         (WeftScheduler      *self);
+                                                  WeftLink           *link);
+const WeftLink *weft_scheduler_peek_tasks        (WeftScheduler      *self);
 
 G_END_DECLS

@@ -41,7 +41,8 @@ struct _WeftScheduler
   WeftRunnable  *inbox_tail;
 
   WeftTimerHeap  timers;
-  GQueue         tasks;            /* unfinished tasks; each link holds a reference */
+  WeftLink      *tasks_head;       /* unfinished tasks, oldest first; each holds a reference */
+  WeftLink      *tasks_tail;
   gpointer       current_task;
 };
 
@@ -155,10 +156,11 @@ move_due_timers_to_ready (WeftScheduler *self,
 
   while ((top = weft_timer_heap_peek (&self->timers)) != NULL && top->deadline <= now)
     {
-      WeftScheduledTimer *timer = (WeftScheduledTimer *) weft_timer_heap_pop (&self->timers);
+      WeftTimer *timer = weft_timer_heap_pop (&self->timers);
+      WeftTimedRunnable *timed = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (WeftTimedRunnable, timer));
 
-      timer->runnable->next = NULL;
-      append_ready (self, timer->runnable, timer->runnable);
+      timed->runnable.next = NULL;
+      append_ready (self, &timed->runnable, &timed->runnable);
     }
 }
 
@@ -245,7 +247,7 @@ weft_scheduler_finalize (GSource *source)
   G_UNLOCK (schedulers);
 
   /* Tasks hold a reference on the context, so by now none is left. */
-  g_assert (self->tasks.length == 0);
+  g_assert (self->tasks_head == NULL);
 
   weft_timer_heap_clear (&self->timers);
   g_mutex_clear (&self->inbox_lock);
@@ -268,7 +270,6 @@ weft_scheduler_new (GMainContext *context)
   self->owner = this_thread ();
   g_mutex_init (&self->inbox_lock);
   weft_timer_heap_init (&self->timers);
-  g_queue_init (&self->tasks);
 
   g_source_set_static_name ((GSource *) self, "WeftScheduler");
   g_source_set_priority ((GSource *) self, G_PRIORITY_DEFAULT);
@@ -381,20 +382,20 @@ weft_scheduler_push (WeftScheduler *self,
 }
 
 void
-weft_scheduler_add_timer (WeftScheduler      *self,
-                          WeftScheduledTimer *timer,
-                          gint64              deadline)
+weft_scheduler_add_timer (WeftScheduler     *self,
+                          WeftTimedRunnable *timed,
+                          gint64             deadline)
 {
-  timer->timer.deadline = deadline;
-  weft_timer_heap_insert (&self->timers, &timer->timer);
+  timed->timer.deadline = deadline;
+  weft_timer_heap_insert (&self->timers, &timed->timer);
 }
 
 void
-weft_scheduler_remove_timer (WeftScheduler      *self,
-                             WeftScheduledTimer *timer)
+weft_scheduler_remove_timer (WeftScheduler     *self,
+                             WeftTimedRunnable *timed)
 {
-  if (weft_timer_is_armed (&timer->timer))
-    weft_timer_heap_remove (&self->timers, &timer->timer);
+  if (weft_timer_is_armed (&timed->timer))
+    weft_timer_heap_remove (&self->timers, &timed->timer);
 }
 
 /*
@@ -437,20 +438,34 @@ weft_scheduler_swap_current_task (WeftScheduler *self,
 
 void
 weft_scheduler_register_task (WeftScheduler *self,
-                              GList         *link)
+                              WeftLink      *link)
 {
-  g_queue_push_tail_link (&self->tasks, link);
+  link->next = NULL;
+  link->prev = self->tasks_tail;
+  if (self->tasks_tail != NULL)
+    self->tasks_tail->next = link;
+  else
+    self->tasks_head = link;
+  self->tasks_tail = link;
 }
 
 void
 weft_scheduler_unregister_task (WeftScheduler *self,
-                                GList         *link)
+                                WeftLink      *link)
 {
-  g_queue_unlink (&self->tasks, link);
+  if (link->prev != NULL)
+    link->prev->next = link->next;
+  else
+    self->tasks_head = link->next;
+  if (link->next != NULL)
+    link->next->prev = link->prev;
+  else
+    self->tasks_tail = link->prev;
+  link->prev = link->next = NULL;
 }
 
-const GList *
+const WeftLink *
 weft_scheduler_peek_tasks (WeftScheduler *self)
 {
-  return self->tasks.head;
+  return self->tasks_head;
 }
