@@ -15,14 +15,20 @@ typedef struct _WeftTimer WeftTimer;
 struct _WeftTimer
 {
   gint64 deadline;      /* monotonic µs */
-  guint  heap_index;    /* 1-based position in the heap, 0 when not armed */
+  guint  heap_index;    /* position in the heap + 1, 0 when not armed */
 };
 
 typedef struct
 {
-  WeftTimer **nodes;    /* nodes[0] unused: 1-based indexing keeps the arithmetic short */
-  guint       len;
-  guint       allocated;
+  gint64     deadline;  /* a copy: comparisons never leave the array */
+  WeftTimer *timer;
+} WeftTimerHeapEntry;
+
+typedef struct
+{
+  WeftTimerHeapEntry *entries;
+  guint               len;
+  guint               allocated;
 } WeftTimerHeap;
 
 void       weft_timer_heap_init   (WeftTimerHeap *heap);
@@ -36,7 +42,7 @@ WeftTimer *weft_timer_heap_pop    (WeftTimerHeap *heap);
 static inline WeftTimer *
 weft_timer_heap_peek (const WeftTimerHeap *heap)
 {
-  return heap->len > 0 ? heap->nodes[1] : NULL;
+  return heap->len > 0 ? heap->entries[0].timer : NULL;
 }
 
 static inline gboolean

@@ -5,14 +5,19 @@
 
 #include "weft-timer-heap-private.h"
 
-/* A binary min-heap on deadline. Each timer knows its index so that
- * disarming one (a cancelled sleep) is O(log n) rather than a search.
+/* A 4-ary min-heap on deadline. The deadlines are copied into the array,
+ * so sifting compares contiguous memory instead of chasing a pointer per
+ * comparison, and a node's four children share a cache line; with a
+ * million sleepers this is what keeps popping cheap. Each timer knows its
+ * position, so disarming one (a cancelled sleep) is O(log n) too.
  */
+
+#define ARITY 4
 
 void
 weft_timer_heap_init (WeftTimerHeap *heap)
 {
-  heap->nodes = NULL;
+  heap->entries = NULL;
   heap->len = 0;
   heap->allocated = 0;
 }
@@ -20,60 +25,65 @@ weft_timer_heap_init (WeftTimerHeap *heap)
 void
 weft_timer_heap_clear (WeftTimerHeap *heap)
 {
-  for (guint i = 1; i <= heap->len; i++)
-    heap->nodes[i]->heap_index = 0;
-  g_clear_pointer (&heap->nodes, g_free);
+  for (guint i = 0; i < heap->len; i++)
+    heap->entries[i].timer->heap_index = 0;
+  g_clear_pointer (&heap->entries, g_free);
   heap->len = 0;
   heap->allocated = 0;
 }
 
 static inline void
-place (WeftTimerHeap *heap,
-       guint          index,
-       WeftTimer     *timer)
+place (WeftTimerHeap      *heap,
+       guint               index,
+       WeftTimerHeapEntry  entry)
 {
-  heap->nodes[index] = timer;
-  timer->heap_index = index;
+  heap->entries[index] = entry;
+  entry.timer->heap_index = index + 1;
 }
 
 static void
 sift_up (WeftTimerHeap *heap,
          guint          index)
 {
-  WeftTimer *timer = heap->nodes[index];
+  WeftTimerHeapEntry entry = heap->entries[index];
 
-  while (index > 1)
+  while (index > 0)
     {
-      guint parent = index / 2;
+      guint parent = (index - 1) / ARITY;
 
-      if (heap->nodes[parent]->deadline <= timer->deadline)
+      if (heap->entries[parent].deadline <= entry.deadline)
         break;
-      place (heap, index, heap->nodes[parent]);
+      place (heap, index, heap->entries[parent]);
       index = parent;
     }
-  place (heap, index, timer);
+  place (heap, index, entry);
 }
 
 static void
 sift_down (WeftTimerHeap *heap,
            guint          index)
 {
-  WeftTimer *timer = heap->nodes[index];
+  WeftTimerHeapEntry entry = heap->entries[index];
 
   for (;;)
     {
-      guint child = index * 2;
+      guint first = index * ARITY + 1;
+      guint last = MIN (first + ARITY, heap->len);
+      guint smallest = index;
+      gint64 smallest_deadline = entry.deadline;
 
-      if (child > heap->len)
+      for (guint child = first; child < last; child++)
+        if (heap->entries[child].deadline < smallest_deadline)
+          {
+            smallest = child;
+            smallest_deadline = heap->entries[child].deadline;
+          }
+      if (smallest == index)
         break;
-      if (child < heap->len && heap->nodes[child + 1]->deadline < heap->nodes[child]->deadline)
-        child++;
-      if (timer->deadline <= heap->nodes[child]->deadline)
-        break;
-      place (heap, index, heap->nodes[child]);
-      index = child;
+      place (heap, index, heap->entries[smallest]);
+      index = smallest;
     }
-  place (heap, index, timer);
+  place (heap, index, entry);
 }
 
 void
@@ -82,32 +92,31 @@ weft_timer_heap_insert (WeftTimerHeap *heap,
 {
   g_assert (timer->heap_index == 0);
 
-  if (heap->len + 1 >= heap->allocated)
+  if (heap->len == heap->allocated)
     {
       heap->allocated = MAX (64, heap->allocated * 2);
-      heap->nodes = g_renew (WeftTimer *, heap->nodes, heap->allocated);
+      heap->entries = g_renew (WeftTimerHeapEntry, heap->entries, heap->allocated);
     }
-  heap->len++;
-  place (heap, heap->len, timer);
-  sift_up (heap, heap->len);
+  heap->entries[heap->len] = (WeftTimerHeapEntry) { timer->deadline, timer };
+  sift_up (heap, heap->len++);
 }
 
 void
 weft_timer_heap_remove (WeftTimerHeap *heap,
                         WeftTimer     *timer)
 {
-  guint index = timer->heap_index;
-  WeftTimer *last;
+  guint index = timer->heap_index - 1;
+  WeftTimerHeapEntry last;
 
-  g_assert (index >= 1 && index <= heap->len && heap->nodes[index] == timer);
+  g_assert (timer->heap_index >= 1 && index < heap->len && heap->entries[index].timer == timer);
 
   timer->heap_index = 0;
-  last = heap->nodes[heap->len--];
-  if (last == timer)
+  last = heap->entries[--heap->len];
+  if (index == heap->len)
     return;
 
   place (heap, index, last);
-  if (index > 1 && heap->nodes[index / 2]->deadline > last->deadline)
+  if (index > 0 && heap->entries[(index - 1) / ARITY].deadline > last.deadline)
     sift_up (heap, index);
   else
     sift_down (heap, index);
