@@ -41,6 +41,7 @@ struct _WeftScheduler
   WeftRunnable  *inbox_tail;
 
   WeftTimerHeap  timers;
+  gboolean       sitting_out;      /* gave the loop one iteration after a full slice */
   WeftLink      *tasks_head;       /* unfinished tasks, oldest first; each holds a reference */
   WeftLink      *tasks_tail;
   gpointer       current_task;
@@ -79,6 +80,16 @@ weft_scheduler_prepare (GSource *source,
   gint64 remaining;
 
   *timeout = -1;
+
+  /* After a full slice, one iteration without us, so that sources of lower
+   * priority (GTK's redraw, idles) run even while tasks keep us busy.
+   */
+  if (self->sitting_out)
+    {
+      *timeout = 0;
+      return FALSE;
+    }
+
   if (has_ready_work (self))
     {
       *timeout = 0;
@@ -106,6 +117,12 @@ weft_scheduler_check (GSource *source)
 {
   WeftScheduler *self = (WeftScheduler *) source;
   WeftTimer *next;
+
+  if (self->sitting_out)
+    {
+      self->sitting_out = FALSE;
+      return FALSE;
+    }
 
   if (has_ready_work (self))
     return TRUE;
@@ -225,7 +242,10 @@ weft_scheduler_dispatch (GSource     *source,
           passes = 0;
           now = g_get_monotonic_time ();
           if (now - start >= DISPATCH_SLICE_USEC)
-            break;
+            {
+              self->sitting_out = has_ready_work (self) || has_due_timer (self, now);
+              break;
+            }
         }
       if (!has_ready_work (self) && !has_due_timer (self, now))
         break;
