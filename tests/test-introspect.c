@@ -186,7 +186,7 @@ test_print_stack (WeftTestLoop  *loop,
                              "  File \"*test-introspect.c\", line *, in wait_on\n");
 }
 
-/* T12 repr: a pending task with cancel requests reads "cancelling" */
+/* T12, T17: a pending task with cancel requests reads "cancelling" */
 static void
 test_state_in_description (WeftTestLoop  *loop,
                            gconstpointer  data)

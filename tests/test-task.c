@@ -438,8 +438,9 @@ free_marker (gpointer data)
   *(gboolean *) data = TRUE;
 }
 
-/* The context owns a task until it finishes: dropping every reference to
- * a pending task does not stop it, and its data is freed after */
+/* T19, in GLib terms: the context owns a task until it finishes, so a
+ * pending task is never destroyed; dropping every reference to it does not
+ * stop it, and its data is freed after */
 static void
 test_fire_and_forget (WeftTestLoop  *loop,
                       gconstpointer  data)
