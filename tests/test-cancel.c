@@ -15,15 +15,6 @@
  */
 typedef enum
 {
-  KIND_FIBER,
-  KIND_STACKLESS,
-  N_KINDS,
-} Kind;
-
-static const char * const kind_names[N_KINDS] = { "fiber", "stackless" };
-
-typedef enum
-{
   OP_AWAIT,             /* await futures[arg] */
   OP_SLEEP,             /* sleep delay */
   OP_READ,              /* start a GIO read with the task's GCancellable into futures[arg] */
@@ -297,7 +288,6 @@ program_spawn (Kind     kind,
   return weft_task_new ("prog", program_step, p, NULL);
 }
 
-#define KIND(data) ((Kind) GPOINTER_TO_INT (data))
 
 static void
 assert_cancelled_with (const GError *error,
@@ -1696,13 +1686,7 @@ static void
 add_both (const char *name,
           void      (*func) (WeftTestLoop *, gconstpointer))
 {
-  for (Kind kind = 0; kind < N_KINDS; kind++)
-    {
-      g_autofree char *path = g_strdup_printf ("/cancel/%s/%s", kind_names[kind], name);
-
-      g_test_add (path, WeftTestLoop, GINT_TO_POINTER (kind),
-                  weft_test_loop_setup, func, weft_test_loop_teardown);
-    }
+  weft_test_add_both_kinds ("cancel", name, func);
 }
 
 int

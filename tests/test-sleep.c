@@ -8,16 +8,6 @@
 
 #include "weft-test-utils.h"
 
-typedef enum
-{
-  KIND_FIBER,
-  KIND_STACKLESS,
-  N_KINDS,
-} Kind;
-
-static const char * const kind_names[N_KINDS] = { "fiber", "stackless" };
-
-#define KIND(data) ((Kind) GPOINTER_TO_INT (data))
 
 /* asyncio's loop.call_soon(): a done callback on a done future is queued
  * at once (F7). @then, if set, is call_soon()ed by the callback itself. */
@@ -648,13 +638,7 @@ static void
 add_both (const char *name,
           void      (*func) (WeftTestLoop *, gconstpointer))
 {
-  for (Kind kind = 0; kind < N_KINDS; kind++)
-    {
-      g_autofree char *path = g_strdup_printf ("/sleep/%s/%s", kind_names[kind], name);
-
-      g_test_add (path, WeftTestLoop, GINT_TO_POINTER (kind),
-                  weft_test_loop_setup, func, weft_test_loop_teardown);
-    }
+  weft_test_add_both_kinds ("sleep", name, func);
 }
 
 int

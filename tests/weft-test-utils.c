@@ -75,3 +75,22 @@ weft_test_log (GString    *log,
   g_string_append_vprintf (log, format, args);
   va_end (args);
 }
+
+/* Adds @func as /@prefix/fiber/@name and /@prefix/stackless/@name; the test
+ * reads its kind with KIND (data).
+ */
+void
+weft_test_add_both_kinds (const char *prefix,
+                          const char *name,
+                          void      (*func) (WeftTestLoop *, gconstpointer))
+{
+  static const char * const kind_names[N_KINDS] = { "fiber", "stackless" };
+
+  for (Kind kind = 0; kind < N_KINDS; kind++)
+    {
+      g_autofree char *path = g_strdup_printf ("/%s/%s/%s", prefix, kind_names[kind], name);
+
+      g_test_add (path, WeftTestLoop, GINT_TO_POINTER (kind),
+                  weft_test_loop_setup, func, weft_test_loop_teardown);
+    }
+}

@@ -33,6 +33,20 @@ void   weft_test_log             (GString       *log,
                                   const char    *format,
                                   ...) G_GNUC_PRINTF (2, 3);
 
+/* The two coroutine kinds, for tests that run one scenario on both. */
+typedef enum
+{
+  KIND_FIBER,
+  KIND_STACKLESS,
+  N_KINDS,
+} Kind;
+
+#define KIND(data) ((Kind) GPOINTER_TO_INT (data))
+
+void   weft_test_add_both_kinds  (const char    *prefix,
+                                  const char    *name,
+                                  void         (*func) (WeftTestLoop *, gconstpointer));
+
 #define WEFT_TEST_ADD(path, func) \
   g_test_add (path, WeftTestLoop, NULL, weft_test_loop_setup, func, weft_test_loop_teardown)
 
