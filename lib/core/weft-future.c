@@ -122,6 +122,17 @@ future_unlock (WeftFuturePrivate *priv)
   __atomic_store_n (&priv->lock, 0, __ATOMIC_RELEASE);
 }
 
+/* Fundamental types from G_TYPE_CHAR to G_TYPE_DOUBLE, and pointers; a
+ * derived type (an enum of its own, say) has a larger id.
+ */
+static inline gboolean
+value_is_scalar (const GValue *value)
+{
+  GType type = G_VALUE_TYPE (value);
+
+  return (type >= G_TYPE_CHAR && type <= G_TYPE_DOUBLE) || type == G_TYPE_POINTER;
+}
+
 static void
 done_list_append (WeftRunnable **tail,
                   WeftRunnable  *entry)
@@ -200,10 +211,11 @@ weft_future_finalize (GObject *object)
       entry = next;
     }
 
-  if (G_IS_VALUE (&priv->value))
+  /* Scalars own nothing: unsetting them would only look up their type. */
+  if (G_IS_VALUE (&priv->value) && !value_is_scalar (&priv->value))
     g_value_unset (&priv->value);
   g_clear_error (&priv->error);
-  g_main_context_unref (weft_scheduler_get_context (priv->scheduler));
+  weft_scheduler_release_context (priv->scheduler);
 
   G_OBJECT_CLASS (weft_future_parent_class)->finalize (object);
 }
@@ -224,7 +236,7 @@ weft_future_init (WeftFuture *self)
 
   /* F11: bound at construction to the thread-default context. */
   priv->scheduler = weft_scheduler_get_thread_default ();
-  g_main_context_ref (weft_scheduler_get_context (priv->scheduler));
+  weft_scheduler_hold_context (priv->scheduler);
 }
 
 /**

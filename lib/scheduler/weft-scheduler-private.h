@@ -50,6 +50,8 @@ WeftScheduler *weft_scheduler_get_thread_default (void);
 WeftScheduler *weft_scheduler_get_for_context    (GMainContext       *context);
 WeftScheduler *weft_scheduler_get_running        (void);
 GMainContext  *weft_scheduler_get_context        (WeftScheduler      *self);
+void           weft_scheduler_hold_context       (WeftScheduler      *self);
+void           weft_scheduler_release_context    (WeftScheduler      *self);
 
 void           weft_scheduler_push               (WeftScheduler      *self,
                                                   WeftRunnable       *runnable);

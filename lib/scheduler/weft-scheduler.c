@@ -31,6 +31,7 @@ struct _WeftScheduler
 {
   GSource        source;
   GMainContext  *context;          /* borrowed: the context owns us */
+  gboolean       is_global_default;
   gconstpointer  owner;            /* the thread whose stack may touch the ready queue */
 
   WeftRunnable  *ready_head;
@@ -287,6 +288,7 @@ weft_scheduler_new (GMainContext *context)
 
   self = (WeftScheduler *) g_source_new (&scheduler_funcs, sizeof (WeftScheduler));
   self->context = context;
+  self->is_global_default = context == g_main_context_default ();
   self->owner = this_thread ();
   g_mutex_init (&self->inbox_lock);
   weft_timer_heap_init (&self->timers);
@@ -363,6 +365,24 @@ GMainContext *
 weft_scheduler_get_context (WeftScheduler *self)
 {
   return self->context;
+}
+
+/* Futures keep their context, and so their scheduler, alive. The global
+ * default context (GTK's) is never finalized: holding it would only cost
+ * two atomic operations per future.
+ */
+void
+weft_scheduler_hold_context (WeftScheduler *self)
+{
+  if (!self->is_global_default)
+    g_main_context_ref (self->context);
+}
+
+void
+weft_scheduler_release_context (WeftScheduler *self)
+{
+  if (!self->is_global_default)
+    g_main_context_unref (self->context);
 }
 
 void
