@@ -146,6 +146,27 @@ test_plain_main_loop (WeftTestLoop  *loop,
   g_assert_true (weft_future_propagate (WEFT_FUTURE (task), NULL));
 }
 
+static void
+run_pass_from_inside (WeftTask *task,
+                      gpointer  user_data)
+{
+  g_test_expect_message ("Weft", G_LOG_LEVEL_CRITICAL, "*weft_scheduler_get_running () != scheduler*");
+  g_assert_cmpuint (weft_run_pass (user_data), ==, 0);
+  g_test_assert_expected_messages ();
+}
+
+/* Never re-entrant: a step cannot run a pass of its own context */
+static void
+test_no_reentrant_pass (WeftTestLoop  *loop,
+                        gconstpointer  data)
+{
+  g_autoptr(WeftTask) task = weft_fiber_new (NULL, run_pass_from_inside, loop->context, NULL);
+  g_autoptr(WeftTask) bystander = weft_fiber_new (NULL, finish_at_once, NULL, NULL);
+
+  g_assert_cmpuint (weft_test_pass (), ==, 2);
+  g_assert_true (weft_future_is_done (WEFT_FUTURE (task)));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -156,6 +177,7 @@ main (int   argc,
   WEFT_TEST_ADD ("/scheduler/busy-tasks-do-not-starve-the-loop", test_busy_tasks_do_not_starve_the_loop);
   WEFT_TEST_ADD ("/scheduler/dispatch-runs-passes", test_dispatch_runs_passes);
   WEFT_TEST_ADD ("/scheduler/plain-main-loop", test_plain_main_loop);
+  WEFT_TEST_ADD ("/scheduler/no-reentrant-pass", test_no_reentrant_pass);
 
   return g_test_run ();
 }

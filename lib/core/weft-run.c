@@ -14,14 +14,20 @@
  *
  * Runs exactly one pass of @context's ready queue, after moving the due
  * timers into it: one iteration of asyncio's loop. Everything queued while
- * the pass runs waits for the next one. Tests drive the loop with it.
+ * the pass runs waits for the next one. Tests drive the loop with it. It
+ * cannot be called from a task or callback of @context itself.
  *
  * Returns: how many task steps and callbacks ran
  */
 guint
 weft_run_pass (GMainContext *context)
 {
-  return weft_scheduler_run_pass (weft_scheduler_get_for_context (context));
+  WeftScheduler *scheduler = weft_scheduler_get_for_context (context);
+
+  /* Callbacks are never dispatched re-entrantly, from a step of their own. */
+  g_return_val_if_fail (weft_scheduler_get_running () != scheduler, 0);
+
+  return weft_scheduler_run_pass (scheduler);
 }
 
 static void
