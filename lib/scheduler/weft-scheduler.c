@@ -32,7 +32,8 @@ struct _WeftScheduler
   GSource        source;
   GMainContext  *context;          /* borrowed: the context owns us */
   gboolean       is_global_default;
-  gconstpointer  owner;            /* the thread whose stack may touch the ready queue */
+  gconstpointer  owner;            /* the thread that dispatches, and so may touch the
+                                    * ready queue without a lock; NULL until one does */
 
   WeftRunnable  *ready_head;
   WeftRunnable  *ready_tail;
@@ -232,7 +233,7 @@ weft_scheduler_dispatch (GSource     *source,
   guint passes = 0;
 
   running_scheduler = self;
-  self->owner = this_thread ();
+  g_atomic_pointer_set (&self->owner, this_thread ());
 
   for (;;)
     {
@@ -289,7 +290,6 @@ weft_scheduler_new (GMainContext *context)
   self = (WeftScheduler *) g_source_new (&scheduler_funcs, sizeof (WeftScheduler));
   self->context = context;
   self->is_global_default = context == g_main_context_default ();
-  self->owner = this_thread ();
   g_mutex_init (&self->inbox_lock);
   weft_timer_heap_init (&self->timers);
 
@@ -394,7 +394,7 @@ weft_scheduler_push_chain (WeftScheduler *self,
 
   tail->next = NULL;
 
-  if (G_LIKELY (self == running_scheduler || self->owner == this_thread ()))
+  if (G_LIKELY (self == running_scheduler || g_atomic_pointer_get (&self->owner) == this_thread ()))
     {
       append_ready (self, head, tail);
       return;
@@ -453,7 +453,7 @@ weft_scheduler_run_pass (WeftScheduler *self)
   guint count;
 
   running_scheduler = self;
-  self->owner = this_thread ();
+  g_atomic_pointer_set (&self->owner, this_thread ());
   count = run_pass (self, g_get_monotonic_time ());
   running_scheduler = saved;
 
