@@ -485,7 +485,7 @@ can_set (WeftFuture *self)
                   G_OBJECT_TYPE_NAME (self));
       return FALSE;
     }
-  if (weft_future_is_done (self))
+  if (weft_future_peek_state (self) != WEFT_FUTURE_STATE_PENDING)
     {
       g_critical ("%s %p is already done: its outcome cannot be set again",
                   G_OBJECT_TYPE_NAME (self), self);
@@ -704,7 +704,7 @@ weft_future_propagate (WeftFuture  *self,
 
   priv = weft_future_get_instance_private (self);
 
-  if (!weft_future_is_done (self))
+  if (weft_future_peek_state (self) == WEFT_FUTURE_STATE_PENDING)
     {
       g_set_error_literal (error, WEFT_ERROR, WEFT_ERROR_INVALID_STATE,
                            "Result is not ready.");
