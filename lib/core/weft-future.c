@@ -9,6 +9,7 @@
 
 #include "weft-error-private.h"
 #include "weft-future-private.h"
+#include "weft-spinlock-private.h"
 
 /**
  * WeftFuture:
@@ -42,10 +43,10 @@ typedef struct
                                   * circular, so the tail also finds the head */
   GValue          value;
   GError         *error;         /* also the cancellation, as G_IO_ERROR_CANCELLED */
-  int             lock;          /* guards state and the done list */
+  WeftSpinlock    lock;          /* guards state and the done list */
   guint8          state;
-  guint8          error_retrieved : 1;
   guint8          setters_forbidden : 1;
+  gboolean        error_retrieved;  /* atomic: any thread may cancel */
 } WeftFuturePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (WeftFuture, weft_future, G_TYPE_OBJECT)
@@ -102,24 +103,16 @@ weft_value_init_pointer (GValue         *value,
   g_value_take_boxed (value, owned);
 }
 
-/* A spinlock: the critical sections are a few stores long and almost never
- * contended (only when another thread completes the future), and releasing
- * it is a plain store where g_bit_unlock() is an atomic operation more.
- */
 static inline void
 future_lock (WeftFuturePrivate *priv)
 {
-  while (G_UNLIKELY (__atomic_exchange_n (&priv->lock, 1, __ATOMIC_ACQUIRE)))
-    {
-      while (__atomic_load_n (&priv->lock, __ATOMIC_RELAXED))
-        g_thread_yield ();
-    }
+  weft_spinlock_lock (&priv->lock);
 }
 
 static inline void
 future_unlock (WeftFuturePrivate *priv)
 {
-  __atomic_store_n (&priv->lock, 0, __ATOMIC_RELEASE);
+  weft_spinlock_unlock (&priv->lock);
 }
 
 /* Fundamental types from G_TYPE_CHAR to G_TYPE_DOUBLE, and pointers; a
@@ -197,7 +190,7 @@ weft_future_finalize (GObject *object)
   WeftRunnable *entry, *last;
 
   /* F10: an error nobody looked at is a bug being swallowed. */
-  if (priv->state == WEFT_FUTURE_STATE_FINISHED && priv->error != NULL && !priv->error_retrieved)
+  if (priv->state == WEFT_FUTURE_STATE_FINISHED && priv->error != NULL && !g_atomic_int_get (&priv->error_retrieved))
     g_warning ("%s %p finished with an error that was never retrieved: %s",
                G_OBJECT_TYPE_NAME (self), self, priv->error->message);
 
@@ -421,7 +414,7 @@ weft_future_take_outcome_error (WeftFuture *self)
 
   if (priv->error == NULL)
     return NULL;
-  priv->error_retrieved = TRUE;
+  g_atomic_int_set (&priv->error_retrieved, TRUE);
   return g_error_copy (priv->error);
 }
 
@@ -448,7 +441,7 @@ weft_future_cancel (WeftFuture *self,
   priv = weft_future_get_instance_private (self);
 
   /* F5: asking to cancel counts as looking at the error. */
-  priv->error_retrieved = TRUE;
+  g_atomic_int_set (&priv->error_retrieved, TRUE);
 
   return WEFT_FUTURE_GET_CLASS (self)->cancel (self, message);
 }
@@ -712,7 +705,7 @@ weft_future_propagate (WeftFuture  *self,
     }
   if (priv->error != NULL)
     {
-      priv->error_retrieved = TRUE;
+      g_atomic_int_set (&priv->error_retrieved, TRUE);
       g_propagate_error (error, g_error_copy (priv->error));
       return FALSE;
     }

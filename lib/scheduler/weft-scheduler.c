@@ -4,6 +4,7 @@
  */
 
 #include "weft-scheduler-private.h"
+#include "weft-spinlock-private.h"
 
 /* The scheduler is a single GSource per GMainContext. GMainContext walks
  * every attached source on every iteration, so sources per task or per
@@ -38,7 +39,7 @@ struct _WeftScheduler
   WeftRunnable  *ready_head;
   WeftRunnable  *ready_tail;
 
-  GMutex         inbox_lock;
+  WeftSpinlock   inbox_lock;
   WeftRunnable  *inbox_head;       /* read without the lock only to test for emptiness */
   WeftRunnable  *inbox_tail;
 
@@ -140,11 +141,12 @@ move_inbox_to_ready (WeftScheduler *self)
   if (g_atomic_pointer_get (&self->inbox_head) == NULL)
     return;
 
-  g_mutex_lock (&self->inbox_lock);
+  weft_spinlock_lock (&self->inbox_lock);
   head = self->inbox_head;
   tail = self->inbox_tail;
-  self->inbox_head = self->inbox_tail = NULL;
-  g_mutex_unlock (&self->inbox_lock);
+  g_atomic_pointer_set (&self->inbox_head, NULL);
+  self->inbox_tail = NULL;
+  weft_spinlock_unlock (&self->inbox_lock);
 
   if (head == NULL)
     return;
@@ -272,7 +274,6 @@ weft_scheduler_finalize (GSource *source)
   g_assert (self->tasks_head == NULL);
 
   weft_timer_heap_clear (&self->timers);
-  g_mutex_clear (&self->inbox_lock);
 }
 
 static GSourceFuncs scheduler_funcs = {
@@ -290,7 +291,6 @@ weft_scheduler_new (GMainContext *context)
   self = (WeftScheduler *) g_source_new (&scheduler_funcs, sizeof (WeftScheduler));
   self->context = context;
   self->is_global_default = context == g_main_context_default ();
-  g_mutex_init (&self->inbox_lock);
   weft_timer_heap_init (&self->timers);
 
   g_source_set_static_name ((GSource *) self, "WeftScheduler");
@@ -400,14 +400,14 @@ weft_scheduler_push_chain (WeftScheduler *self,
       return;
     }
 
-  g_mutex_lock (&self->inbox_lock);
+  weft_spinlock_lock (&self->inbox_lock);
   was_empty = self->inbox_head == NULL;
   if (was_empty)
-    self->inbox_head = head;
+    g_atomic_pointer_set (&self->inbox_head, head);
   else
     self->inbox_tail->next = head;
   self->inbox_tail = tail;
-  g_mutex_unlock (&self->inbox_lock);
+  weft_spinlock_unlock (&self->inbox_lock);
 
   /* One wakeup per batch: the context polls the inbox once it runs. */
   if (was_empty)
