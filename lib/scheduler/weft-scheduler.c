@@ -11,10 +11,10 @@
  * timer would make each iteration O(tasks); here an iteration costs the
  * same with one task or a million.
  *
- * The ready queue belongs to the thread that owns the context and is used
- * without locks. Other threads (completing a future) append to a locked
- * inbox and wake the context; the inbox is drained at the start of every
- * pass, the way asyncio appends I/O callbacks before running a pass.
+ * The ready queue belongs to the thread that dispatches the context and is
+ * used without locks. Other threads (completing a future) append to a
+ * locked inbox and wake the context; the inbox is drained at the start of
+ * every pass, the way asyncio appends I/O callbacks before running a pass.
  */
 
 /* How long one dispatch may run passes before giving the main loop back,
