@@ -11,6 +11,8 @@ G_DEFINE_BOXED_TYPE (WeftAwaitSite, weft_await_site, weft_await_site_copy, weft_
  * weft_await_site_copy:
  * @site: a site
  *
+ * Copies @site.
+ *
  * Returns: (transfer full): a copy of @site. Its strings are shared: they
  *   are static in the program that awaited.
  */

@@ -7,6 +7,13 @@
 
 #include "weft-error-private.h"
 
+/**
+ * weft_error_quark:
+ *
+ * Gets the error domain of Weft's own errors.
+ *
+ * Returns: the %WEFT_ERROR quark
+ */
 G_DEFINE_QUARK (weft-error-quark, weft_error)
 
 /* GIO's own wording: a cancelled GIO call and a cancelled future without a

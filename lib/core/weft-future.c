@@ -274,6 +274,8 @@ weft_future_forbid_setters (WeftFuture *self)
  * weft_future_get_context:
  * @self: a future
  *
+ * Gets the #GMainContext the future is bound to: its done callbacks and the tasks that wait on it run there.
+ *
  * Returns: (transfer none): the #GMainContext the future is bound to
  */
 GMainContext *
@@ -287,6 +289,8 @@ weft_future_get_context (WeftFuture *self)
 /**
  * weft_future_get_state:
  * @self: a future
+ *
+ * Gets the state of @self.
  *
  * Returns: the state of @self
  */
@@ -302,6 +306,8 @@ weft_future_get_state (WeftFuture *self)
  * weft_future_is_done:
  * @self: a future
  *
+ * Tells whether @self finished or was cancelled: asyncio's done().
+ *
  * Returns: %TRUE if @self finished or was cancelled
  */
 gboolean
@@ -313,6 +319,8 @@ weft_future_is_done (WeftFuture *self)
 /**
  * weft_future_is_cancelled:
  * @self: a future
+ *
+ * Tells whether @self was cancelled: asyncio's cancelled().
  *
  * Returns: %TRUE if @self was cancelled
  */
@@ -449,6 +457,8 @@ weft_future_cancel (WeftFuture *self,
 /**
  * weft_future_get_cancel_message:
  * @self: a future
+ *
+ * Gets the message @self was cancelled with.
  *
  * Returns: (nullable): the message @self was cancelled with, or %NULL if it
  *   is not cancelled or was cancelled without one
@@ -719,6 +729,8 @@ weft_future_propagate (WeftFuture  *self,
  *   copy of the value; left unset if the future finished without one
  * @error: return location for the future's error
  *
+ * Reads the value of a finished future: asyncio's result().
+ *
  * Returns: %TRUE if @self finished with a value, see weft_future_propagate()
  */
 gboolean
@@ -769,6 +781,8 @@ peek_value_of_type (WeftFuture  *self,
  * @self: a future
  * @error: return location for the future's error
  *
+ * Reads the value of a future that finished with a boolean.
+ *
  * Returns: the boolean value, or %FALSE with @error set
  */
 gboolean
@@ -784,6 +798,8 @@ weft_future_get_boolean (WeftFuture  *self,
  * weft_future_get_int64:
  * @self: a future
  * @error: return location for the future's error
+ *
+ * Reads the value of a future that finished with a 64-bit integer.
  *
  * Returns: the integer value, or 0 with @error set
  */
@@ -801,6 +817,8 @@ weft_future_get_int64 (WeftFuture  *self,
  * @self: a future
  * @error: return location for the future's error
  *
+ * Reads the value of a future that finished with a double.
+ *
  * Returns: the double value, or 0 with @error set
  */
 double
@@ -816,6 +834,8 @@ weft_future_get_double (WeftFuture  *self,
  * weft_future_dup_string:
  * @self: a future
  * @error: return location for the future's error
+ *
+ * Reads the value of a future that finished with a string.
  *
  * Returns: (transfer full) (nullable): a copy of the string value
  */
@@ -833,6 +853,8 @@ weft_future_dup_string (WeftFuture  *self,
  * @self: a future
  * @error: return location for the future's error
  *
+ * Reads the value of a future that finished with an object.
+ *
  * Returns: (transfer full) (type GObject) (nullable): the object value
  */
 gpointer
@@ -849,6 +871,8 @@ weft_future_dup_object (WeftFuture  *self,
  * @self: a future
  * @error: return location for the future's error
  *
+ * Reads the value of a future that finished with a boxed value.
+ *
  * Returns: (transfer full) (nullable): a copy of the boxed value
  */
 gpointer
@@ -864,6 +888,8 @@ weft_future_dup_boxed (WeftFuture  *self,
  * weft_future_get_pointer: (skip)
  * @self: a future
  * @error: return location for the future's error
+ *
+ * Reads the value of a future that finished with a pointer.
  *
  * Returns: (transfer none) (nullable): the pointer value; the future keeps
  *   owning it

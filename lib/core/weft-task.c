@@ -815,6 +815,8 @@ weft_task_cancel (WeftTask   *self,
  * weft_task_get_cancelling:
  * @self: a task
  *
+ * Counts the task's cancellation requests: asyncio's cancelling().
+ *
  * Returns: the number of cancellation requests not yet withdrawn by
  *   weft_task_uncancel()
  */
@@ -887,6 +889,8 @@ weft_task_get_cancellable (WeftTask *self)
  * weft_task_get_id:
  * @self: a task
  *
+ * Gets the task's number.
+ *
  * Returns: the task's number, unique in the process and increasing
  */
 guint64
@@ -903,6 +907,8 @@ weft_task_get_id (WeftTask *self)
 /**
  * weft_task_get_name:
  * @self: a task
+ *
+ * Gets the task's name.
  *
  * Returns: the task's name; "Task-N" unless one was given
  */
@@ -943,6 +949,8 @@ weft_task_set_name (WeftTask   *self,
  * weft_task_is_suspended:
  * @self: a task
  *
+ * Tells whether the task waits on a future or sleeps.
+ *
  * Returns: %TRUE if the task waits on a future or sleeps
  */
 gboolean
@@ -959,6 +967,8 @@ weft_task_is_suspended (WeftTask *self)
 /**
  * weft_task_get_awaited:
  * @self: a task
+ *
+ * Gets the future the task is suspended on, if any.
  *
  * Returns: (transfer none) (nullable): the future the task waits on
  */
@@ -1046,6 +1056,8 @@ describe_state (WeftTask *self)
  * @self: a task
  * @limit: as for weft_task_get_stack()
  *
+ * Formats the task's stack the way weft_task_print_stack() prints it.
+ *
  * Returns: (transfer full): the text weft_task_print_stack() prints
  */
 char *
@@ -1102,6 +1114,8 @@ weft_task_print_stack (WeftTask *self,
 
 /**
  * weft_task_get_current:
+ *
+ * Gets the task whose step is running: asyncio's current_task().
  *
  * Returns: (transfer none) (nullable): the task whose step is running on
  *   this thread, or %NULL outside a step (in a done callback, say)

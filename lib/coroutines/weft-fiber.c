@@ -175,6 +175,8 @@ weft_fiber_set_default_stack_size (gsize stack_size)
 /**
  * weft_fiber_get_default_stack_size:
  *
+ * Gets the stack size that new fibers get.
+ *
  * Returns: the stack size of new fibers, in bytes
  */
 gsize
@@ -292,6 +294,8 @@ weft_await_value_at (const WeftAwaitSite  *site,
  * @future: the future to wait for
  * @error: return location for the future's error
  *
+ * Awaits @future, as weft_await_at() does, and reads its boolean value.
+ *
  * Returns: the boolean value, or %FALSE with @error set
  */
 DEFINE_TYPED_AWAIT (gboolean, boolean, weft_future_get_boolean, FALSE)
@@ -301,6 +305,8 @@ DEFINE_TYPED_AWAIT (gboolean, boolean, weft_future_get_boolean, FALSE)
  * @site: (nullable): where the await is
  * @future: the future to wait for
  * @error: return location for the future's error
+ *
+ * Awaits @future, as weft_await_at() does, and reads its integer value.
  *
  * Returns: the integer value, or 0 with @error set
  */
@@ -312,6 +318,8 @@ DEFINE_TYPED_AWAIT (gint64, int64, weft_future_get_int64, 0)
  * @future: the future to wait for
  * @error: return location for the future's error
  *
+ * Awaits @future, as weft_await_at() does, and reads its double value.
+ *
  * Returns: the double value, or 0 with @error set
  */
 DEFINE_TYPED_AWAIT (double, double, weft_future_get_double, 0.)
@@ -321,6 +329,8 @@ DEFINE_TYPED_AWAIT (double, double, weft_future_get_double, 0.)
  * @site: (nullable): where the await is
  * @future: the future to wait for
  * @error: return location for the future's error
+ *
+ * Awaits @future, as weft_await_at() does, and reads its string value.
  *
  * Returns: (transfer full) (nullable): a copy of the string value
  */
@@ -332,6 +342,8 @@ DEFINE_TYPED_AWAIT (char *, string, weft_future_dup_string, NULL)
  * @future: the future to wait for
  * @error: return location for the future's error
  *
+ * Awaits @future, as weft_await_at() does, and reads its object value.
+ *
  * Returns: (transfer full) (nullable): the object value
  */
 DEFINE_TYPED_AWAIT (gpointer, object, weft_future_dup_object, NULL)
@@ -342,6 +354,8 @@ DEFINE_TYPED_AWAIT (gpointer, object, weft_future_dup_object, NULL)
  * @future: the future to wait for
  * @error: return location for the future's error
  *
+ * Awaits @future, as weft_await_at() does, and reads its boxed value.
+ *
  * Returns: (transfer full) (nullable): a copy of the boxed value
  */
 DEFINE_TYPED_AWAIT (gpointer, boxed, weft_future_dup_boxed, NULL)
@@ -351,6 +365,8 @@ DEFINE_TYPED_AWAIT (gpointer, boxed, weft_future_dup_boxed, NULL)
  * @site: (nullable): where the await is
  * @future: the future to wait for
  * @error: return location for the future's error
+ *
+ * Awaits @future, as weft_await_at() does, and reads its pointer value.
  *
  * Returns: (transfer none) (nullable): the pointer value, owned by @future
  */
