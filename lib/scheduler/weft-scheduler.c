@@ -5,6 +5,7 @@
 
 #include "weft-scheduler-private.h"
 #include "weft-spinlock-private.h"
+#include "weft-tls-private.h"
 
 /* The scheduler is a single GSource per GMainContext. GMainContext walks
  * every attached source on every iteration, so sources per task or per
@@ -54,9 +55,9 @@ static G_LOCK_DEFINE (schedulers);
 static GHashTable *schedulers;     /* GMainContext → WeftScheduler, under the lock */
 static guint scheduler_generation; /* bumped whenever a scheduler dies, to expire caches */
 
-static __thread char thread_marker;
-static __thread WeftScheduler *running_scheduler;
-static __thread struct {
+static WEFT_THREAD_LOCAL char thread_marker;
+static WEFT_THREAD_LOCAL WeftScheduler *running_scheduler;
+static WEFT_THREAD_LOCAL struct {
   GMainContext  *context;
   WeftScheduler *scheduler;
   guint          generation;

@@ -18,6 +18,7 @@
  */
 
 #include "weft-fiber-context-private.h"
+#include "../../weft-tls-private.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -171,7 +172,7 @@ typedef struct
 /* Hands the context being left to the side being resumed, which the
  * assembly does in a register.
  */
-static __thread WeftFiberContext *switch_origin;
+static WEFT_THREAD_LOCAL WeftFiberContext *switch_origin;
 
 WEFT_FIBER_NO_ASAN static WeftFiberContext *
 weft_fiber_context_switch_raw (WeftFiberContext *from,

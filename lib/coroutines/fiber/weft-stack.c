@@ -25,6 +25,7 @@
 #include "weft-error.h"
 #include "weft-fiber-context-private.h"
 #include "weft-stack-private.h"
+#include "../../weft-tls-private.h"
 
 #ifdef WEFT_FIBER_ASAN
 # include <sanitizer/asan_interface.h>
@@ -89,11 +90,9 @@ static GPrivate thread_key = G_PRIVATE_INIT (weft_stack_thread_free);
  * allocate on first access from a thread when the library was dlopen()ed,
  * which a signal handler must not do.
  */
-#define WEFT_STACK_TLS __thread __attribute__ ((__tls_model__ ("initial-exec")))
+static WEFT_THREAD_LOCAL WeftStackGuard current_guard;
 
-static WEFT_STACK_TLS WeftStackGuard current_guard;
-
-static __thread gboolean thread_guarded;
+static WEFT_THREAD_LOCAL gboolean thread_guarded;
 
 static struct sigaction previous_segv_action;
 static struct sigaction previous_bus_action;
