@@ -623,6 +623,55 @@ test_worker_context (WeftTestLoop  *loop,
   g_assert_cmpuint (listed->len, ==, 0);
 }
 
+static gpointer
+cancel_foreign_task (gpointer data)
+{
+  return GINT_TO_POINTER (weft_task_cancel (data, "from afar"));
+}
+
+static gpointer
+cancel_foreign_future (gpointer data)
+{
+  return GINT_TO_POINTER (weft_future_cancel (data, "from afar"));
+}
+
+static void
+wait_on_gate (WeftTask *task,
+              gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!weft_await (user_data, &error))
+    weft_task_return_error (task, g_steal_pointer (&error));
+}
+
+/* A task belongs to its context's thread: cancelling it from another is a
+ * loud programming error, not a silent data race */
+static void
+test_cancel_task_from_foreign_thread (WeftTestLoop  *loop,
+                                      gconstpointer  data)
+{
+  g_autoptr(WeftFuture) gate = weft_future_new ();
+  g_autoptr(WeftTask) task = weft_fiber_new ("homebound", wait_on_gate, gate, NULL);
+  GThread *thread;
+
+  weft_test_pass ();
+
+  g_test_expect_message ("Weft", G_LOG_LEVEL_CRITICAL, "weft_task_cancel: task homebound belongs to the thread*");
+  thread = g_thread_new ("canceller", cancel_foreign_task, task);
+  g_assert_false (GPOINTER_TO_INT (g_thread_join (thread)));
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpuint (weft_task_get_cancelling (task), ==, 0);
+  g_assert_false (weft_future_is_cancelled (gate));
+
+  /* The way across threads: a future the task awaits. */
+  thread = g_thread_new ("future-canceller", cancel_foreign_future, gate);
+  g_assert_true (GPOINTER_TO_INT (g_thread_join (thread)));
+  weft_test_run_until_done (WEFT_FUTURE (task));
+  g_assert_true (weft_future_is_cancelled (WEFT_FUTURE (task)));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -635,6 +684,7 @@ main (int   argc,
   WEFT_TEST_ADD ("/threads/cancel-race", test_cancel_race);
   WEFT_TEST_ADD ("/threads/many-futures", test_many_futures);
   WEFT_TEST_ADD ("/threads/worker-context", test_worker_context);
+  WEFT_TEST_ADD ("/threads/cancel-task-from-foreign-thread", test_cancel_task_from_foreign_thread);
 
   return g_test_run ();
 }

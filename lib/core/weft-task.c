@@ -312,6 +312,21 @@ task_step (WeftRunnable *runnable)
     g_object_unref (self);
 }
 
+/* A task's state belongs to the thread that runs its context. */
+static gboolean
+check_own_thread (WeftTask   *self,
+                  const char *what)
+{
+  if (G_LIKELY (!weft_scheduler_is_foreign_thread (task_scheduler (self))))
+    return TRUE;
+
+  g_critical ("%s: task %s belongs to the thread that runs its GMainContext; "
+              "use weft_future_cancel() on a future it awaits, or a future of that "
+              "context, to reach it from another thread",
+              what, weft_task_get_name (self));
+  return FALSE;
+}
+
 static gboolean
 weft_task_real_cancel (WeftFuture *future,
                        const char *message)
@@ -319,6 +334,9 @@ weft_task_real_cancel (WeftFuture *future,
   WeftTask *self = WEFT_TASK (future);
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
   gboolean delivered = FALSE;
+
+  if (!check_own_thread (self, "weft_task_cancel"))
+    return FALSE;
 
   if (priv->state == TASK_DONE)
     return FALSE;
@@ -847,6 +865,9 @@ weft_task_uncancel (WeftTask *self)
   WeftTaskPrivate *priv;
 
   g_return_val_if_fail (WEFT_IS_TASK (self), 0);
+
+  if (!check_own_thread (self, "weft_task_uncancel"))
+    return 0;
 
   priv = weft_task_get_instance_private (self);
   if (priv->num_cancels_requested > 0 && --priv->num_cancels_requested == 0)

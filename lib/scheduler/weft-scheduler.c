@@ -362,6 +362,18 @@ weft_scheduler_get_running (void)
   return running_scheduler;
 }
 
+/*
+ * Returns: %TRUE if another thread dispatches this scheduler: what only its
+ * own thread may touch (tasks, timers) must not be touched from here.
+ */
+gboolean
+weft_scheduler_is_foreign_thread (WeftScheduler *self)
+{
+  gconstpointer owner = g_atomic_pointer_get (&self->owner);
+
+  return owner != NULL && owner != this_thread ();
+}
+
 GMainContext *
 weft_scheduler_get_context (WeftScheduler *self)
 {
