@@ -289,39 +289,7 @@ program_spawn (Kind     kind,
 }
 
 
-static void
-assert_cancelled_with (const GError *error,
-                       const char   *message)
-{
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpstr (error->message, ==, message != NULL ? message : "Operation was cancelled");
-}
-
 /* Cancelled, with @message (NULL: none) both from the getter and the error. */
-static void
-assert_future_cancelled (gpointer    future,
-                         const char *message)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (weft_future_get_state (future), ==, WEFT_FUTURE_STATE_CANCELLED);
-  g_assert_true (weft_future_is_cancelled (future));
-  g_assert_cmpstr (weft_future_get_cancel_message (future), ==, message);
-  g_assert_false (weft_future_propagate (future, &error));
-  assert_cancelled_with (error, message);
-}
-
-static void
-assert_finished_int (gpointer future,
-                     gint64   expected)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (weft_future_get_state (future), ==, WEFT_FUTURE_STATE_FINISHED);
-  g_assert_cmpint (weft_future_get_int64 (future, &error), ==, expected);
-  g_assert_no_error (error);
-}
-
 /* T6, test_cancel: a sleeping task is cancelled one pass after cancel();
  * cancel() on a done task returns FALSE and changes no count */
 static void
@@ -345,12 +313,12 @@ test_cancel (WeftTestLoop  *loop,
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start raised:Operation was cancelled");
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
 
   g_assert_false (weft_task_cancel (task, "again"));
   g_assert_false (weft_future_cancel (WEFT_FUTURE (task), NULL));
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 1);
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
   g_assert_cmpuint (weft_test_run_until_idle (), ==, 0);
 
   program_clear (&p);
@@ -376,7 +344,7 @@ test_cancel_yield (WeftTestLoop  *loop,
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start raised:Operation was cancelled");
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
   g_assert_false (weft_task_cancel (task, NULL));
 
   program_clear (&p);
@@ -416,7 +384,7 @@ test_cancelling (WeftTestLoop  *loop,
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "");
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
   g_assert_true (stack_says (task, "cancelled"));
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 2);
   g_assert_false (weft_future_is_done (p.futures[0]));
@@ -445,7 +413,7 @@ test_coalescing (WeftTestLoop  *loop,
   g_assert_true (weft_task_cancel (task, "m2"));
   g_assert_true (weft_task_cancel (task, "m3"));
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 3);
-  assert_future_cancelled (p.futures[0], "m1");
+  weft_test_assert_future_cancelled (p.futures[0], "m1");
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start caught:m1");
@@ -458,7 +426,7 @@ test_coalescing (WeftTestLoop  *loop,
   weft_future_set_int64 (p.futures[1], 5);
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start caught:m1 got:5");
-  assert_finished_int (task, 5);
+  weft_test_assert_finished_int (task, 5);
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 3);
 
   program_clear (&p);
@@ -486,7 +454,7 @@ test_cancel_waiter_future (WeftTestLoop  *loop,
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start raised:Operation was cancelled");
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
   g_assert_null (weft_task_get_awaited (task));
   g_assert_true (weft_future_is_cancelled (p.futures[0]));
 
@@ -514,8 +482,8 @@ test_scheduled_result_lost (WeftTestLoop  *loop,
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start raised:late");
-  assert_future_cancelled (task, "late");
-  assert_finished_int (p.futures[0], 7);
+  weft_test_assert_future_cancelled (task, "late");
+  weft_test_assert_finished_int (p.futures[0], 7);
 
   program_clear (&p);
 }
@@ -539,7 +507,7 @@ test_scheduled_error_replaced (WeftTestLoop  *loop,
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start raised:late");
-  assert_future_cancelled (task, "late");
+  weft_test_assert_future_cancelled (task, "late");
 
   program_clear (&p);
 }
@@ -560,7 +528,7 @@ test_cancel_at_end (WeftTestLoop  *loop,
   g_assert_false (weft_future_is_cancelled (WEFT_FUTURE (task)));
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start cancel-self:true");
-  assert_future_cancelled (task, "at end");
+  weft_test_assert_future_cancelled (task, "at end");
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 1);
   g_assert_false (weft_task_cancel (task, NULL));
 
@@ -586,7 +554,7 @@ test_cancel_current_task (WeftTestLoop  *loop,
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start cancel-self:true raised:Operation was cancelled");
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
 
   program_clear (&p);
 }
@@ -608,12 +576,12 @@ test_cancel_self_then_await (WeftTestLoop  *loop,
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start cancel-self:true got:3");
-  assert_future_cancelled (p.futures[1], "self");
+  weft_test_assert_future_cancelled (p.futures[1], "self");
   g_assert_false (weft_future_is_done (WEFT_FUTURE (task)));
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start cancel-self:true got:3 raised:self");
-  assert_future_cancelled (task, "self");
+  weft_test_assert_future_cancelled (task, "self");
 
   program_clear (&p);
 }
@@ -637,7 +605,7 @@ test_cancel_self_then_yield (WeftTestLoop  *loop,
   g_assert_cmpstr (p.log->str, ==, "start cancel-self:true caught:self");
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start cancel-self:true caught:self woke");
-  assert_finished_int (task, 1);
+  weft_test_assert_finished_int (task, 1);
 
   program_clear (&p);
 }
@@ -659,7 +627,7 @@ test_cancel_before_start (WeftTestLoop  *loop,
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "");
   g_assert_false (p.started);
-  assert_future_cancelled (task, "my message");
+  weft_test_assert_future_cancelled (task, "my message");
 
   program_clear (&p);
 }
@@ -730,9 +698,9 @@ test_waiter_refuses_cancel (WeftTestLoop  *loop,
   weft_future_set_int64 (withdrawn.futures[0], 9);
   g_assert_cmpuint (weft_test_pass (), ==, 2);
   g_assert_cmpstr (kept.log->str, ==, "start raised:kept");
-  assert_future_cancelled (a, "kept");
+  weft_test_assert_future_cancelled (a, "kept");
   g_assert_cmpstr (withdrawn.log->str, ==, "start got:9");
-  assert_finished_int (b, 9);
+  weft_test_assert_finished_int (b, 9);
 
   program_clear (&kept);
   program_clear (&withdrawn);
@@ -761,7 +729,7 @@ test_cancel_task_catching (WeftTestLoop  *loop,
   weft_test_run_until_idle ();
 
   g_assert_cmpstr (p.log->str, ==, "start got caught:Operation was cancelled");
-  assert_finished_int (task, 42);
+  weft_test_assert_finished_int (task, 42);
   g_assert_false (weft_future_is_cancelled (WEFT_FUTURE (task)));
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 1);
 
@@ -794,7 +762,7 @@ test_cancel_task_ignoring (WeftTestLoop  *loop,
   weft_future_set_int64 (p.futures[2], 42);
   weft_test_run_until_idle ();
   g_assert_cmpstr (p.log->str, ==, "start got caught:Operation was cancelled got:42");
-  assert_finished_int (task, 42);
+  weft_test_assert_finished_int (task, 42);
   g_assert_false (weft_future_is_cancelled (p.futures[2]));
   g_assert_false (weft_future_is_cancelled (WEFT_FUTURE (task)));
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 1);
@@ -819,8 +787,8 @@ test_cancel_inner_future (WeftTestLoop  *loop,
   g_assert_true (weft_future_cancel (p.futures[0], "inner"));
   weft_test_run_until_idle ();
   g_assert_cmpstr (p.log->str, ==, "start raised:inner");
-  assert_future_cancelled (p.futures[0], "inner");
-  assert_future_cancelled (task, "inner");
+  weft_test_assert_future_cancelled (p.futures[0], "inner");
+  weft_test_assert_future_cancelled (task, "inner");
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 0);
 
   program_clear (&p);
@@ -846,7 +814,7 @@ test_cancel_both_task_and_inner_future (WeftTestLoop  *loop,
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start raised:inner");
-  assert_future_cancelled (task, "inner");
+  weft_test_assert_future_cancelled (task, "inner");
   g_assert_cmpuint (weft_test_run_until_idle (), ==, 0);
 
   program_clear (&p);
@@ -884,12 +852,12 @@ test_uncancel_basic (WeftTestLoop  *loop,
   g_assert_false (weft_future_is_cancelled (WEFT_FUTURE (task)));
 
   weft_test_run_until_idle ();
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
 
   /* After completion, uncancel() changes neither done() nor cancelled(). */
   g_assert_cmpuint (weft_task_uncancel (task), ==, 0);
   g_assert_true (weft_future_is_done (WEFT_FUTURE (task)));
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
 
   program_clear (&p);
 }
@@ -916,7 +884,7 @@ test_uncancel_resets_must_cancel (WeftTestLoop  *loop,
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (p.log->str, ==, "start got");
-  assert_finished_int (task, 42);
+  weft_test_assert_finished_int (task, 42);
 
   program_clear (&p);
 }
@@ -937,7 +905,7 @@ test_uncancel_before_start (WeftTestLoop  *loop,
   g_assert_cmpuint (weft_task_uncancel (task), ==, 0);
   weft_test_run_until_idle ();
   g_assert_cmpstr (p.log->str, ==, "start woke");
-  assert_finished_int (task, 42);
+  weft_test_assert_finished_int (task, 42);
 
   program_clear (&p);
 }
@@ -964,7 +932,7 @@ test_uncancel_while_running (WeftTestLoop  *loop,
   weft_future_set_boolean (p.futures[0], TRUE);
   weft_test_run_until_idle ();
   g_assert_cmpstr (p.log->str, ==, "start cancel-self:true uncancel:0 woke got");
-  assert_finished_int (task, 42);
+  weft_test_assert_finished_int (task, 42);
 
   program_clear (&p);
 }
@@ -987,7 +955,7 @@ test_uncancel_partial (WeftTestLoop  *loop,
   g_assert_cmpuint (weft_task_uncancel (task), ==, 1);
   weft_test_pass ();
   g_assert_cmpstr (p.log->str, ==, "start raised:two");
-  assert_future_cancelled (task, "two");
+  weft_test_assert_future_cancelled (task, "two");
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 1);
 
   program_clear (&p);
@@ -1016,9 +984,9 @@ test_uncancel_floor (WeftTestLoop  *loop,
   g_assert_cmpuint (weft_task_uncancel (task), ==, 0);
 
   weft_test_run_until_idle ();
-  assert_finished_int (task, 42);
+  weft_test_assert_finished_int (task, 42);
   g_assert_cmpuint (weft_task_uncancel (task), ==, 0);
-  assert_finished_int (task, 42);
+  weft_test_assert_finished_int (task, 42);
 
   program_clear (&p);
 }
@@ -1042,7 +1010,7 @@ test_message_first_wins (WeftTestLoop  *loop,
   g_assert_true (weft_task_cancel (task, NULL));
   weft_test_run_until_idle ();
   g_assert_cmpstr (p.log->str, ==, "start raised:m1");
-  assert_future_cancelled (task, "m1");
+  weft_test_assert_future_cancelled (task, "m1");
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 3);
 
   program_clear (&p);
@@ -1084,10 +1052,10 @@ test_message_last_wins (WeftTestLoop  *loop,
   g_assert_true (weft_task_cancel (d, NULL));
 
   g_assert_cmpuint (weft_test_pass (), ==, 4);
-  assert_future_cancelled (a, "m2");
-  assert_future_cancelled (b, "m2");
-  assert_future_cancelled (c, "m2");
-  assert_future_cancelled (d, NULL);
+  weft_test_assert_future_cancelled (a, "m2");
+  weft_test_assert_future_cancelled (b, "m2");
+  weft_test_assert_future_cancelled (c, "m2");
+  weft_test_assert_future_cancelled (d, NULL);
   g_assert_cmpstr (unstarted.log->str, ==, "");
   g_assert_cmpstr (yielded.log->str, ==, "start raised:m2");
   g_assert_cmpstr (scheduled.log->str, ==, "start raised:m2");
@@ -1156,8 +1124,8 @@ test_cancel_awaited_task (WeftTestLoop  *loop,
   g_assert_false (weft_future_is_done (WEFT_FUTURE (n.nested)));
 
   weft_test_run_until_idle ();
-  assert_future_cancelled (task, NULL);
-  assert_future_cancelled (n.nested, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (n.nested, NULL);
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 1);
   g_assert_cmpuint (weft_task_get_cancelling (n.nested), ==, 1);
 
@@ -1206,8 +1174,8 @@ test_before_start_awaited (WeftTestLoop  *loop,
 
   weft_test_run_until_idle ();
   g_assert_cmpstr (log->str, ==, "await:my message");
-  assert_future_cancelled (n.nested, "my message");
-  assert_future_cancelled (task, "my message");
+  weft_test_assert_future_cancelled (n.nested, "my message");
+  weft_test_assert_future_cancelled (task, "my message");
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 0);
 
   g_object_unref (n.nested);
@@ -1318,10 +1286,10 @@ test_inner_task_suppresses (WeftTestLoop  *loop,
 
   weft_test_pass ();    /* inner catches and returns */
   g_assert_cmpstr (log->str, ==, "inner:caught");
-  assert_finished_int (n.nested, 7);
+  weft_test_assert_finished_int (n.nested, 7);
   weft_test_pass ();    /* outer resumes with the value */
   g_assert_cmpstr (log->str, ==, "inner:caught outer:7");
-  assert_finished_int (outer, 8);
+  weft_test_assert_finished_int (outer, 8);
   g_assert_cmpuint (weft_task_get_cancelling (outer), ==, 1);
   g_assert_cmpuint (weft_task_get_cancelling (n.nested), ==, 1);
 
@@ -1361,17 +1329,17 @@ test_await_cancelled_task (WeftTestLoop  *loop,
   g_assert_false (weft_future_is_done (WEFT_FUTURE (sleeper)));
 
   weft_test_pass ();    /* sleeper ends cancelled */
-  assert_future_cancelled (sleeper, "stop");
+  weft_test_assert_future_cancelled (sleeper, "stop");
   g_assert_false (weft_future_is_done (WEFT_FUTURE (first)));
   weft_test_pass ();    /* first resumes with its error */
   g_assert_cmpstr (log->str, ==, "first:stop");
-  assert_future_cancelled (first, "stop");
+  weft_test_assert_future_cancelled (first, "stop");
   g_assert_cmpuint (weft_task_get_cancelling (first), ==, 0);
 
   late = weft_fiber_new ("late", awaits_task, &n, NULL);
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (log->str, ==, "first:stop late:stop");
-  assert_future_cancelled (late, "stop");
+  weft_test_assert_future_cancelled (late, "stop");
 }
 
 static void
@@ -1410,11 +1378,11 @@ test_message_then_result (WeftTestLoop  *loop,
       g_autoptr(GError) error = NULL;
 
       weft_test_run_until_idle ();
-      assert_future_cancelled (n.nested, messages[i]);
-      assert_future_cancelled (task, messages[i]);
+      weft_test_assert_future_cancelled (n.nested, messages[i]);
+      weft_test_assert_future_cancelled (task, messages[i]);
 
       error = weft_future_dup_error (WEFT_FUTURE (task));
-      assert_cancelled_with (error, messages[i]);
+      weft_test_assert_cancelled_error (error, messages[i]);
 
       g_object_unref (n.nested);
     }
@@ -1451,8 +1419,8 @@ test_cancellable (WeftTestLoop  *loop,
   g_assert_true (g_cancellable_is_cancelled (weft_task_get_cancellable (b)));
 
   weft_test_run_until_idle ();
-  assert_future_cancelled (a, NULL);
-  assert_future_cancelled (b, NULL);
+  weft_test_assert_future_cancelled (a, NULL);
+  weft_test_assert_future_cancelled (b, NULL);
   g_assert_true (g_cancellable_is_cancelled (cancellable));
   g_assert_true (g_cancellable_is_cancelled (weft_task_get_cancellable (b)));
 
@@ -1476,7 +1444,7 @@ test_cancellable_before_start (WeftTestLoop  *loop,
   g_assert_true (g_cancellable_is_cancelled (weft_task_get_cancellable (task)));
 
   weft_test_pass ();
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
 
   program_clear (&p);
 }
@@ -1510,7 +1478,7 @@ test_cancellable_reset (WeftTestLoop  *loop,
   g_assert_true (weft_task_cancel (task, NULL));
   g_assert_true (g_cancellable_is_cancelled (cancellable));
   weft_test_run_until_idle ();
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
 
   program_clear (&p);
 }
@@ -1530,7 +1498,7 @@ test_cancellable_fetched_after_done (WeftTestLoop  *loop,
   weft_test_pass ();
   g_assert_true (weft_task_cancel (task, NULL));
   weft_test_run_until_idle ();
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
 
   g_assert_true (g_cancellable_is_cancelled (weft_task_get_cancellable (task)));
 
@@ -1554,10 +1522,10 @@ test_cancellable_uncancel_after_done (WeftTestLoop  *loop,
   cancellable = weft_task_get_cancellable (task);
   g_assert_true (weft_task_cancel (task, NULL));
   weft_test_run_until_idle ();
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
 
   g_assert_cmpuint (weft_task_uncancel (task), ==, 0);
-  assert_future_cancelled (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
   g_assert_true (g_cancellable_is_cancelled (cancellable));
 
   program_clear (&p);
@@ -1628,11 +1596,11 @@ test_cancellable_gio (WeftTestLoop  *loop,
 
   g_assert_true (weft_task_cancel (task, "stop reading"));
   g_assert_true (g_cancellable_is_cancelled (weft_task_get_cancellable (task)));
-  assert_future_cancelled (p.futures[0], "stop reading");
+  weft_test_assert_future_cancelled (p.futures[0], "stop reading");
 
   weft_test_run_until_done (WEFT_FUTURE (task));
   g_assert_cmpstr (p.log->str, ==, "start read raised:stop reading");
-  assert_future_cancelled (task, "stop reading");
+  weft_test_assert_future_cancelled (task, "stop reading");
 
   wait_for_read (&read);
   g_assert_error (read.gio_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);

@@ -208,7 +208,7 @@ test_cancel (WeftTestLoop  *loop,
   g_assert_true (weft_future_cancel (with_message, "my message"));
   g_assert_cmpstr (weft_future_get_cancel_message (with_message), ==, "my message");
   g_assert_false (weft_future_propagate (with_message, &error));
-  weft_test_assert_cancelled (error, "my message");
+  weft_test_assert_cancelled_error (error, "my message");
 }
 
 /* F7: callbacks are queued in order, never run inline */

@@ -108,7 +108,7 @@ test_wrap_cancel_reaches_operation (WeftTestLoop  *loop,
 
   weft_test_run_until_done (WEFT_FUTURE (task));
   g_assert_false (weft_future_propagate (WEFT_FUTURE (task), &error));
-  weft_test_assert_cancelled (error, "stop reading");
+  weft_test_assert_cancelled_error (error, "stop reading");
 
   /* The read ends too, with GIO's cancellation, and lets go of the future. */
   g_clear_object (&reader.op);

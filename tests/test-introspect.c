@@ -34,16 +34,6 @@ test_names (WeftTestLoop  *loop,
   weft_test_pass ();
 }
 
-static void
-wait_on (WeftTask *task,
-         gpointer  user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!weft_await (user_data, &error))
-    weft_task_return_error (task, g_steal_pointer (&error));
-}
-
 /* I2: all tasks are the unfinished ones of that context, oldest first */
 static void
 test_all_tasks (WeftTestLoop  *loop,
@@ -51,7 +41,7 @@ test_all_tasks (WeftTestLoop  *loop,
 {
   g_autoptr(WeftFuture) gate = weft_future_new ();
   g_autoptr(WeftTask) quick = weft_fiber_new (NULL, nothing, NULL, NULL);
-  g_autoptr(WeftTask) slow = weft_fiber_new (NULL, wait_on, gate, NULL);
+  g_autoptr(WeftTask) slow = weft_fiber_new (NULL, weft_test_await_data, gate, NULL);
   g_autoptr(GPtrArray) before = weft_task_list_all (loop->context);
   g_autoptr(GPtrArray) after = NULL;
   g_autoptr(GPtrArray) elsewhere = NULL;
@@ -77,7 +67,7 @@ static void
 inner_waits (WeftTask *task,
              gpointer  user_data)
 {
-  wait_on (task, user_data);
+  weft_test_await_data (task, user_data);
 }
 
 static void
@@ -117,7 +107,7 @@ test_stack_of_suspended_task (WeftTestLoop  *loop,
   g_assert_true (g_str_has_suffix (site->file, "test-introspect.c"));
   g_assert_cmpint (site->line, >, 0);
   site = g_ptr_array_index (frames, 1);
-  g_assert_cmpstr (site->function, ==, "wait_on");
+  g_assert_cmpstr (site->function, ==, "weft_test_await_data");
 
   /* limit keeps the newest frames of a stack. */
   limited = weft_task_get_stack (outer, 1);
@@ -127,7 +117,7 @@ test_stack_of_suspended_task (WeftTestLoop  *loop,
   text = weft_task_format_stack (outer, 0);
   g_assert_true (g_str_has_prefix (text, "Stack for <Task pending name='outer'> (most recent call last):\n"));
   g_assert_nonnull (strstr (text, ", in outer_waits_for_inner\n"));
-  g_assert_nonnull (strstr (text, ", in wait_on\n"));
+  g_assert_nonnull (strstr (text, ", in weft_test_await_data\n"));
 
   weft_future_set_boolean (gate, TRUE);
   weft_test_run_until_idle ();
@@ -147,7 +137,7 @@ test_stack_of_failed_task (WeftTestLoop  *loop,
                            gconstpointer  data)
 {
   g_autoptr(WeftFuture) gate = weft_future_new ();
-  g_autoptr(WeftTask) task = weft_fiber_new ("failing", wait_on, gate, NULL);
+  g_autoptr(WeftTask) task = weft_fiber_new ("failing", weft_test_await_data, gate, NULL);
   g_autoptr(GPtrArray) frames = NULL;
   g_autofree char *text = NULL;
 
@@ -157,7 +147,7 @@ test_stack_of_failed_task (WeftTestLoop  *loop,
 
   frames = weft_task_get_stack (task, 0);
   g_assert_cmpuint (frames->len, ==, 1);
-  g_assert_cmpstr (((WeftAwaitSite *) g_ptr_array_index (frames, 0))->function, ==, "wait_on");
+  g_assert_cmpstr (((WeftAwaitSite *) g_ptr_array_index (frames, 0))->function, ==, "weft_test_await_data");
   text = weft_task_format_stack (task, 0);
   g_assert_true (g_str_has_prefix (text, "Traceback for <Task finished name='failing'>"));
   g_assert_false (weft_future_propagate (WEFT_FUTURE (task), NULL));
@@ -171,7 +161,7 @@ test_print_stack (WeftTestLoop  *loop,
   if (g_test_subprocess ())
     {
       g_autoptr(WeftFuture) gate = weft_future_new ();
-      g_autoptr(WeftTask) task = weft_fiber_new ("printed", wait_on, gate, NULL);
+      g_autoptr(WeftTask) task = weft_fiber_new ("printed", weft_test_await_data, gate, NULL);
 
       weft_test_pass ();
       weft_task_print_stack (task, 0);
@@ -183,7 +173,7 @@ test_print_stack (WeftTestLoop  *loop,
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
   g_test_trap_assert_passed ();
   g_test_trap_assert_stdout ("Stack for <Task pending name='printed'> (most recent call last):\n"
-                             "  File \"*test-introspect.c\", line *, in wait_on\n");
+                             "  File \"*weft-test-utils.c\", line *, in weft_test_await_data\n");
 }
 
 /* T12, T17: a pending task with cancel requests reads "cancelling" */
@@ -192,7 +182,7 @@ test_state_in_description (WeftTestLoop  *loop,
                            gconstpointer  data)
 {
   g_autoptr(WeftFuture) gate = weft_future_new ();
-  g_autoptr(WeftTask) task = weft_fiber_new ("t", wait_on, gate, NULL);
+  g_autoptr(WeftTask) task = weft_fiber_new ("t", weft_test_await_data, gate, NULL);
   g_autofree char *pending = NULL;
   g_autofree char *cancelled = NULL;
 

@@ -142,30 +142,6 @@ sleeper_spawn (Kind     kind,
   return weft_task_new (s->name, sleeper_step, s, NULL);
 }
 
-static void
-assert_finished_int (gpointer future,
-                     gint64   expected)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (weft_future_get_state (future), ==, WEFT_FUTURE_STATE_FINISHED);
-  g_assert_cmpint (weft_future_get_int64 (future, &error), ==, expected);
-  g_assert_no_error (error);
-}
-
-static void
-assert_cancelled_with (gpointer    future,
-                       const char *message)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (weft_future_is_cancelled (future));
-  g_assert_cmpstr (weft_future_get_cancel_message (future), ==, message);
-  g_assert_false (weft_future_propagate (future, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpstr (error->message, ==, message != NULL ? message : "Operation was cancelled");
-}
-
 /* The timeout GLib would poll the context with: -1 when no source wants
  * a wakeup, 0 when something is ready. Only asked when nothing is ready,
  * so that no source is left marked ready behind the loop's back. */
@@ -205,7 +181,7 @@ test_sleep_zero (WeftTestLoop  *loop,
       g_assert_cmpstr (log->str, ==, "t:sleep");
       g_assert_cmpuint (weft_test_pass (), ==, 2);
       g_assert_cmpstr (log->str, ==, "t:sleep cb1 t:woke");
-      assert_finished_int (task, 1);
+      weft_test_assert_finished_int (task, 1);
       g_assert_cmpuint (weft_test_pass (), ==, 1);
       g_assert_cmpstr (log->str, ==, "t:sleep cb1 t:woke cb2");
       g_assert_cmpuint (weft_test_pass (), ==, 0);
@@ -223,7 +199,7 @@ test_sleep_zero_passes (WeftTestLoop  *loop,
   g_autoptr(WeftTask) task = sleeper_spawn (KIND (data), &s);
 
   g_assert_cmpuint (weft_test_run_until_idle (), ==, 1 + G_N_ELEMENTS (zeros));
-  assert_finished_int (task, G_N_ELEMENTS (zeros));
+  weft_test_assert_finished_int (task, G_N_ELEMENTS (zeros));
 }
 
 /* S1, test_sleep: a positive delay waits on a timer, not on passes */
@@ -246,7 +222,7 @@ test_sleep_timer (WeftTestLoop  *loop,
   weft_test_run_until_done (WEFT_FUTURE (task));
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 50000);
   g_assert_cmpstr (log->str, ==, "t:sleep t:woke");
-  assert_finished_int (task, 1);
+  weft_test_assert_finished_int (task, 1);
   g_assert_cmpint (context_timeout (loop->context), ==, -1);
 }
 
@@ -297,7 +273,7 @@ test_cancel_sleeping (WeftTestLoop  *loop,
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpstr (log->str, ==, "t:sleep t:raised:Operation was cancelled");
-  assert_cancelled_with (task, NULL);
+  weft_test_assert_future_cancelled (task, NULL);
   g_assert_cmpint (context_timeout (loop->context), ==, -1);
   g_assert_false (g_main_context_pending (loop->context));
 }
@@ -319,7 +295,7 @@ test_cancel_then_deadline_passes (WeftTestLoop  *loop,
   g_assert_cmpuint (weft_test_pass (), ==, 1);
   g_assert_cmpuint (weft_test_pass (), ==, 0);
   g_assert_cmpstr (log->str, ==, "t:sleep t:raised:early");
-  assert_cancelled_with (task, "early");
+  weft_test_assert_future_cancelled (task, "early");
   g_assert_cmpint (context_timeout (loop->context), ==, -1);
 }
 
@@ -343,7 +319,7 @@ test_sleep_after_cancelled_sleep (WeftTestLoop  *loop,
 
   weft_test_run_until_done (WEFT_FUTURE (task));
   g_assert_cmpstr (log->str, ==, "t:sleep t:caught:Operation was cancelled t:woke");
-  assert_finished_int (task, 2);
+  weft_test_assert_finished_int (task, 2);
   g_assert_cmpuint (weft_task_get_cancelling (task), ==, 1);
 }
 
@@ -365,7 +341,7 @@ test_cancel_message_first_wins (WeftTestLoop  *loop,
 
   weft_test_run_until_idle ();
   g_assert_cmpstr (log->str, ==, "t:sleep t:caught:m1 t:woke");
-  assert_finished_int (task, 2);
+  weft_test_assert_finished_int (task, 2);
 }
 
 /* T13: the same when the error escapes: the task ends with m1 */
@@ -383,7 +359,7 @@ test_cancel_message_first_wins_raised (WeftTestLoop  *loop,
   g_assert_true (weft_task_cancel (task, "m2"));
   weft_test_run_until_idle ();
   g_assert_cmpstr (log->str, ==, "t:sleep t:raised:m1");
-  assert_cancelled_with (task, "m1");
+  weft_test_assert_future_cancelled (task, "m1");
 }
 
 /* T12: an uncancel() after the cancellation reached the sleep does not
@@ -402,7 +378,7 @@ test_uncancel_after_delivery (WeftTestLoop  *loop,
   g_assert_cmpuint (weft_task_uncancel (task), ==, 0);
   weft_test_run_until_idle ();
   g_assert_cmpstr (log->str, ==, "t:sleep t:caught:sent");
-  assert_finished_int (task, 1);
+  weft_test_assert_finished_int (task, 1);
   g_assert_cmpint (context_timeout (loop->context), ==, -1);
 }
 
@@ -444,7 +420,7 @@ test_cancel_due_sleeper (WeftTestLoop  *loop,
 
   g_assert_cmpuint (weft_test_pass (), ==, 2);
   g_assert_cmpstr (log->str, ==, "t:sleep c:woke t:raised:m2");
-  assert_cancelled_with (task, "m2");
+  weft_test_assert_future_cancelled (task, "m2");
   g_assert_true (weft_future_propagate (WEFT_FUTURE (canceller), NULL));
 }
 
@@ -487,7 +463,7 @@ test_sleep_nan_caught (WeftTestLoop  *loop,
   weft_test_run_until_idle ();
   g_assert_true (g_str_has_prefix (log->str, "t:sleep t:caught:"));
   g_assert_true (g_str_has_suffix (log->str, " t:woke"));
-  assert_finished_int (task, 2);
+  weft_test_assert_finished_int (task, 2);
 }
 
 /* S1: weft_sleep_future_new (delay, value) finishes with the value once the
@@ -516,7 +492,7 @@ test_sleep_future_value (WeftTestLoop  *loop,
   weft_test_run_until_done (future);
   weft_test_run_until_done (empty);
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 50000);
-  assert_finished_int (future, 5);
+  weft_test_assert_finished_int (future, 5);
 
   g_assert_true (weft_future_get_value (empty, &out, &error));
   g_assert_no_error (error);
@@ -596,7 +572,7 @@ test_cancel_sleep_future (WeftTestLoop  *loop,
 
   g_assert_true (weft_future_cancel (future, "bye"));
   g_assert_false (weft_future_cancel (future, "again"));
-  assert_cancelled_with (future, "bye");
+  weft_test_assert_future_cancelled (future, "bye");
   g_assert_cmpuint (called, ==, 0);
 
   g_assert_cmpuint (weft_test_pass (), ==, 1);

@@ -129,20 +129,10 @@ test_step_outcomes (WeftTestLoop  *loop,
 }
 
 static void
-await_future_in_data (WeftTask *task,
-                      gpointer  user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!weft_await (user_data, &error))
-    weft_task_return_error (task, g_steal_pointer (&error));
-}
-
-static void
 await_self (WeftTask *task,
             gpointer  user_data)
 {
-  await_future_in_data (task, task);
+  weft_test_await_data (task, task);
 }
 
 /* T3: a task awaiting itself gets WEFT_ERROR_AWAIT_SELF at its next step */
@@ -174,7 +164,7 @@ test_await_other_context (WeftTestLoop  *loop,
   foreign = weft_future_new ();
   g_main_context_pop_thread_default (other);
 
-  task = weft_fiber_new (NULL, await_future_in_data, foreign, NULL);
+  task = weft_fiber_new (NULL, weft_test_await_data, foreign, NULL);
   weft_test_run_until_idle ();
   g_assert_false (weft_future_propagate (WEFT_FUTURE (task), &error));
   g_assert_error (error, WEFT_ERROR, WEFT_ERROR_WRONG_CONTEXT);

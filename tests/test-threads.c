@@ -635,16 +635,6 @@ cancel_foreign_future (gpointer data)
   return GINT_TO_POINTER (weft_future_cancel (data, "from afar"));
 }
 
-static void
-wait_on_gate (WeftTask *task,
-              gpointer  user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!weft_await (user_data, &error))
-    weft_task_return_error (task, g_steal_pointer (&error));
-}
-
 /* A task belongs to its context's thread: cancelling it from another is a
  * loud programming error, not a silent data race */
 static void
@@ -652,7 +642,7 @@ test_cancel_task_from_foreign_thread (WeftTestLoop  *loop,
                                       gconstpointer  data)
 {
   g_autoptr(WeftFuture) gate = weft_future_new ();
-  g_autoptr(WeftTask) task = weft_fiber_new ("homebound", wait_on_gate, gate, NULL);
+  g_autoptr(WeftTask) task = weft_fiber_new ("homebound", weft_test_await_data, gate, NULL);
   GThread *thread;
 
   weft_test_pass ();

@@ -94,3 +94,45 @@ weft_test_add_both_kinds (const char *prefix,
                   weft_test_loop_setup, func, weft_test_loop_teardown);
     }
 }
+
+void
+weft_test_assert_cancelled_error (const GError *error,
+                                  const char   *message)
+{
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpstr (error->message, ==, message != NULL ? message : "Operation was cancelled");
+}
+
+void
+weft_test_assert_future_cancelled (gpointer    future,
+                                   const char *message)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (weft_future_get_state (future), ==, WEFT_FUTURE_STATE_CANCELLED);
+  g_assert_true (weft_future_is_cancelled (future));
+  g_assert_cmpstr (weft_future_get_cancel_message (future), ==, message);
+  g_assert_false (weft_future_propagate (future, &error));
+  weft_test_assert_cancelled_error (error, message);
+}
+
+void
+weft_test_assert_finished_int (gpointer future,
+                               gint64   expected)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (weft_future_get_state (future), ==, WEFT_FUTURE_STATE_FINISHED);
+  g_assert_cmpint (weft_future_get_int64 (future, &error), ==, expected);
+  g_assert_no_error (error);
+}
+
+void
+weft_test_await_data (WeftTask *task,
+                      gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!weft_await (user_data, &error))
+    weft_task_return_error (task, g_steal_pointer (&error));
+}

@@ -50,11 +50,16 @@ void   weft_test_add_both_kinds  (const char    *prefix,
 #define WEFT_TEST_ADD(path, func) \
   g_test_add (path, WeftTestLoop, NULL, weft_test_loop_setup, func, weft_test_loop_teardown)
 
-#define weft_test_assert_cancelled(err, expected_message)                            \
-  G_STMT_START {                                                                    \
-    g_assert_error ((err), G_IO_ERROR, G_IO_ERROR_CANCELLED);                       \
-    if ((expected_message) != NULL)                                                 \
-      g_assert_cmpstr ((err)->message, ==, (expected_message));                     \
-  } G_STMT_END
+/* Checks @error is the cancellation with @message (NULL: without one). */
+void   weft_test_assert_cancelled_error (const GError *error,
+                                         const char   *message);
+void   weft_test_assert_future_cancelled (gpointer     future,
+                                          const char  *message);
+void   weft_test_assert_finished_int    (gpointer      future,
+                                         gint64        expected);
+
+/* A fiber body: awaits the future in @user_data and raises its error. */
+void   weft_test_await_data             (WeftTask     *task,
+                                         gpointer      user_data);
 
 G_END_DECLS
