@@ -287,7 +287,6 @@ task_step (WeftRunnable *runnable)
     task_complete (self, NULL, g_steal_pointer (&error));
   else
     {
-      priv->started = TRUE;
       run_step (self, awaited, error);
 
       /* F9: awaiting a future that is already done does not suspend. */
@@ -306,7 +305,7 @@ task_step (WeftRunnable *runnable)
 
   g_clear_object (&awaited);
   g_clear_error (&error);
-  priv->started = TRUE;
+  priv->started = TRUE;  /* read only at the top of the next step */
 
   if (priv->state == TASK_DONE)
     g_object_unref (self);
