@@ -9,7 +9,7 @@
 # include "core/weft-await-site.h"
 # include "core/weft-error.h"
 # include "core/weft-future.h"
-# include "core/weft-gio.h"
+# include "gio/weft-gio.h"
 # include "core/weft-task.h"
 # include "core/weft-sleep.h"
 # include "core/weft-run.h"

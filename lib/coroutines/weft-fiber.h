@@ -9,7 +9,7 @@
 # error "Only <weft.h> can be included directly."
 #endif
 
-#include "../core/weft-task.h"
+#include "core/weft-task.h"
 
 G_BEGIN_DECLS
 

@@ -11,7 +11,7 @@
 
 #include <gio/gio.h>
 
-#include "weft-future.h"
+#include "core/weft-future.h"
 
 G_BEGIN_DECLS
 
