@@ -345,6 +345,53 @@ test_context_binding (WeftTestLoop  *loop,
   g_assert_cmpstr (log->str, ==, "there");
 }
 
+static void
+count_destroyed_closure (gpointer  data,
+                         GClosure *closure)
+{
+  (*(guint *) data)++;
+}
+
+static void
+count_weak_notify (gpointer  data,
+                   GObject  *where_the_object_was)
+{
+  (*(guint *) data)++;
+}
+
+static void
+ignore_notify (GObject    *object,
+               GParamSpec *pspec,
+               gpointer    data)
+{
+}
+
+/* WeftFuture skips GObject's dispose pass (see weft_future_dispose):
+ * the last unref must still drop handlers and weak references.
+ */
+static void
+test_last_unref_releases_attachments (WeftTestLoop  *loop,
+                                      gconstpointer  data)
+{
+  WeftFuture *future = weft_future_new ();
+  guint closures_destroyed = 0;
+  guint weak_notified = 0;
+  GWeakRef weak_ref;
+
+  g_signal_connect_data (future, "notify", G_CALLBACK (ignore_notify),
+                         &closures_destroyed, count_destroyed_closure, 0);
+  g_object_weak_ref (G_OBJECT (future), count_weak_notify, &weak_notified);
+  g_weak_ref_init (&weak_ref, future);
+  weft_future_set_int64 (future, 1);
+
+  g_object_unref (future);
+
+  g_assert_cmpuint (closures_destroyed, ==, 1);
+  g_assert_cmpuint (weak_notified, ==, 1);
+  g_assert_null (g_weak_ref_get (&weak_ref));
+  g_weak_ref_clear (&weak_ref);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -364,6 +411,7 @@ main (int   argc,
   WEFT_TEST_ADD ("/future/remove-done-callback", test_remove_done_callback);
   WEFT_TEST_ADD ("/future/unretrieved-error", test_unretrieved_error);
   WEFT_TEST_ADD ("/future/context-binding", test_context_binding);
+  WEFT_TEST_ADD ("/future/last-unref-releases-attachments", test_last_unref_releases_attachments);
 
   return g_test_run ();
 }
