@@ -744,9 +744,12 @@ reschedule_later_fiber (WeftTask *task,
   GError *error = NULL;
 
   g_assert_true (weft_timeout_enter (timeout, NULL));   /* expiry queued */
-  g_assert_true (weft_timeout_reschedule (timeout, weft_get_time () + 0.02, NULL));
+  g_assert_true (weft_timeout_reschedule (timeout, weft_get_time () + 1000, NULL));
   g_assert_true (weft_sleep (0, NULL));
   g_assert_false (weft_timeout_is_expired (timeout));
+
+  /* the queued expiry went back to the heap, whence it is moved again */
+  g_assert_true (weft_timeout_reschedule (timeout, weft_get_time () + 0.01, NULL));
   g_assert_false (weft_sleep (5000, &error));
   g_assert_true (weft_timeout_is_expired (timeout));
   g_assert_false (weft_timeout_leave (timeout, &error));
@@ -1175,6 +1178,31 @@ test_wait_for_race (WeftTestLoop  *loop,
   g_assert_cmpint (context_timeout (loop->context), ==, -1);
 }
 
+/* TO4: leaving a timeout that is not entered is a programming error, and
+ * leaves the block's error alone; so is a NaN delay */
+static void
+test_misuse (WeftTestLoop  *loop,
+             gconstpointer  data)
+{
+  g_autoptr(WeftTimeout) timeout = weft_timeout_new (10);
+  g_autoptr(WeftFuture) future = weft_future_new ();
+  GError *error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "body");
+
+  g_test_expect_message ("Weft", G_LOG_LEVEL_CRITICAL, "*created, not entered*");
+  g_assert_false (weft_timeout_leave (timeout, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+  g_clear_error (&error);
+
+  g_test_expect_message ("Weft", G_LOG_LEVEL_CRITICAL, "*isnan*");
+  g_assert_null (weft_timeout_new (NAN));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Weft", G_LOG_LEVEL_CRITICAL, "*isnan*");
+  g_assert_null (weft_wait_for (future, NAN));
+  g_test_assert_expected_messages ();
+}
+
 static void
 add_both (const char *name,
           void      (*func) (WeftTestLoop *, gconstpointer))
@@ -1210,6 +1238,7 @@ main (int   argc,
   WEFT_TEST_ADD ("/timeout/reschedule-while-queued", test_reschedule_while_queued);
   WEFT_TEST_ADD ("/timeout/repr", test_repr);
   WEFT_TEST_ADD ("/timeout/leave-with", test_leave_with);
+  WEFT_TEST_ADD ("/timeout/misuse", test_misuse);
 
   weft_test_add_both_kinds ("wait-for", "value", test_wait_for_value);
   weft_test_add_both_kinds ("wait-for", "timeout", test_wait_for_timeout);
