@@ -151,16 +151,20 @@ release_waiter (WeftFuture *inner,
  * still waits until @future has finished: if @future handles the
  * cancellation and finishes with a value, or with another error, that is
  * the outcome instead of the timeout. Cancelling the returned future (as
- * cancelling the task awaiting it does) cancels @future in the same way
- * and then ends cancelled.
+ * cancelling the task awaiting it does) cancels @future too, waits for it
+ * the same way and ends with its outcome: cancelled, unless @future
+ * handled the cancellation.
  *
  * With @timeout 0 or less, @future is cancelled now, in this call, so a
- * task created in the same step never runs.
+ * task created in the same step never runs; the returned future ends with
+ * @future's outcome once it has finished, %G_IO_ERROR_TIMED_OUT if that
+ * is a cancellation. Cancelling this returned future does not wait.
  *
  * If @future is already done, it is returned itself: awaiting it gives its
  * outcome without suspending. Otherwise the deadline counts from this call
- * and the returned future is a #WeftTask; awaiting it costs one pass more
- * than asyncio, where wait_for() runs inside the caller's task.
+ * and, for a positive @timeout, the returned future is a #WeftTask:
+ * awaiting it costs one pass more than in asyncio, where wait_for() runs
+ * inside the caller's task.
  *
  * Returns: (transfer full): the future to await
  */
