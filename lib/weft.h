@@ -14,5 +14,7 @@
 # include "core/weft-sleep.h"
 # include "core/weft-run.h"
 # include "coroutines/weft-fiber.h"
+# include "structured/weft-timeout.h"
+# include "structured/weft-wait-for.h"
 # include "weft-enums.h"
 #undef WEFT_INSIDE

@@ -122,6 +122,45 @@ def step_function_task_and_cancel():
     assert task.get_cancellable().is_cancelled()
 
 
+@test
+def timeout_converts_its_cancellation():
+    context = GLib.MainContext.default()
+    never = Weft.Future.new()
+    timeout = Weft.Timeout.new(0)
+    outcome = []
+
+    def step(task, awaited, error):
+        if awaited is None:
+            timeout.enter()
+            task.await_at(never, None)
+            return
+        try:
+            timeout.leave(error)
+        except GLib.Error as raised:
+            outcome.append(raised)
+            task.return_error(raised)
+        else:
+            task.return_void()
+
+    task = Weft.Task.new('py-timeout', step)
+    drive(context, task.is_done)
+    assert never.is_cancelled()
+    assert timeout.is_expired()
+    assert outcome[0].matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT)
+    assert task.get_cancelling() == 0
+
+
+@test
+def wait_for_passes_the_value_through():
+    context = GLib.MainContext.default()
+    inner = Weft.Future.new()
+    waiter = Weft.wait_for(inner, float('inf'))
+    Weft.run_pass(context)
+    inner.set_string('done')
+    drive(context, waiter.is_done)
+    assert waiter.dup_string() == 'done'
+
+
 def main():
     print(f'1..{len(tests)}')
     failed = 0
