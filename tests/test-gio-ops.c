@@ -428,7 +428,7 @@ handle_method_call (GDBusConnection       *connection,
   else if (g_str_equal (method_name, "Fail"))
     g_dbus_method_invocation_return_error_literal (invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED, "as asked");
   else
-    peer->hanging = g_object_ref (invocation);
+    peer->hanging = invocation;  /* the handler owns it until it replies */
 }
 
 static void
