@@ -252,6 +252,85 @@ test_cancel_before_await (WeftTestLoop  *loop,
   socket_close (&socket_);
 }
 
+typedef struct
+{
+  Socket        socket;
+  WeftFuture   *gate;
+  WeftFuture   *read;
+  GCancellable *cancellable;  /* what the read was given */
+} Bystander;
+
+static void
+read_then_await_gate (WeftTask *task,
+                      gpointer  user_data)
+{
+  Bystander *bystander = user_data;
+  GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (bystander->socket.connection));
+  g_autoptr(GError) error = NULL;
+
+  bystander->read = weft_gio_future_new_size ((WeftGioFinishSizeFunc) g_input_stream_read_finish);
+  if (bystander->cancellable == NULL)
+    bystander->cancellable = cancellable_of (bystander->read);
+  g_input_stream_read_async (input, bystander->socket.buffer, sizeof bystander->socket.buffer,
+                             G_PRIORITY_DEFAULT, bystander->cancellable,
+                             weft_gio_future_ready, g_object_ref (bystander->read));
+  if (!weft_await (bystander->gate, &error))
+    weft_task_return_error (task, g_steal_pointer (&error));
+}
+
+/* T6: the cancellation reaches the future the task awaits, not another
+ * operation it started: that one goes on, as an un-awaited asyncio future
+ * would */
+static void
+test_cancel_spares_other_operations (WeftTestLoop  *loop,
+                                     gconstpointer  data)
+{
+  Bystander bystander = { .gate = weft_future_new () };
+  g_autoptr(WeftTask) task = NULL;
+
+  socket_open (&bystander.socket);
+  task = weft_fiber_new (NULL, read_then_await_gate, &bystander, NULL);
+  weft_test_pass ();
+  g_assert_true (weft_task_cancel (task, NULL));
+  weft_test_run_until_done (WEFT_FUTURE (task));
+  g_assert_true (weft_future_is_cancelled (bystander.gate));
+  g_assert_false (g_cancellable_is_cancelled (cancellable_of (bystander.read)));
+
+  g_assert_cmpint (write (bystander.socket.peer, "woven", 5), ==, 5);
+  weft_test_run_until_done (bystander.read);
+  weft_test_assert_finished_int (bystander.read, 5);
+
+  g_object_unref (bystander.read);
+  g_object_unref (bystander.gate);
+  socket_close (&bystander.socket);
+}
+
+/* The task's own cancellable, given to the operation instead, ends it with
+ * the task whatever the task awaits */
+static void
+test_task_cancellable_ends_operation (WeftTestLoop  *loop,
+                                      gconstpointer  data)
+{
+  Bystander bystander = { .gate = weft_future_new () };
+  g_autoptr(WeftTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+
+  socket_open (&bystander.socket);
+  task = weft_fiber_new (NULL, read_then_await_gate, &bystander, NULL);
+  bystander.cancellable = weft_task_get_cancellable (task);
+  weft_test_pass ();
+  g_assert_true (weft_task_cancel (task, NULL));
+  weft_test_run_until_done (WEFT_FUTURE (task));
+
+  weft_test_run_until_done (bystander.read);
+  g_assert_false (weft_future_propagate (bystander.read, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  g_object_unref (bystander.read);
+  g_object_unref (bystander.gate);
+  socket_close (&bystander.socket);
+}
+
 static void
 return_at_once (GObject             *source,
                 GCancellable        *cancellable,
@@ -321,6 +400,8 @@ main (int   argc,
   weft_test_add_both_kinds ("gio", "finish-size", test_finish_size);
   weft_test_add_both_kinds ("gio", "cancel-reaches-operation", test_cancel_reaches_operation);
   weft_test_add_both_kinds ("gio", "cancel-before-await", test_cancel_before_await);
+  WEFT_TEST_ADD ("/gio/cancel-spares-other-operations", test_cancel_spares_other_operations);
+  WEFT_TEST_ADD ("/gio/task-cancellable-ends-operation", test_task_cancellable_ends_operation);
   WEFT_TEST_ADD ("/gio/cancel-after-completion", test_cancel_after_completion);
   WEFT_TEST_ADD ("/gio/complete-method", test_complete_method);
 
