@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import sys
+import tempfile
 
 import gi
 
@@ -159,6 +160,51 @@ def wait_for_passes_the_value_through():
     inner.set_string('done')
     drive(context, waiter.is_done)
     assert waiter.dup_string() == 'done'
+def gio_operation_through_complete_method():
+    context = GLib.MainContext.default()
+    with tempfile.NamedTemporaryFile() as named:
+        named.write(b'woven')
+        named.flush()
+        file = Gio.File.new_for_path(named.name)
+        seen = []
+
+        def step(task, awaited, error):
+            if awaited is None:
+                op = Weft.GioFuture.new()
+                file.load_contents_async(op.get_cancellable(), op.complete)
+                task.await_at(op, None)
+            else:
+                ok, contents, etag = file.load_contents_finish(awaited.dup_object())
+                seen.append(contents)
+                task.return_void()
+
+        task = Weft.Task.new('load', step)
+        drive(context, task.is_done)
+        task.propagate()
+        assert seen == [b'woven']
+
+
+@test
+def gio_wait_cancelled_kills_process():
+    context = GLib.MainContext.default()
+    process = Gio.Subprocess.new(['sleep', '1000'], Gio.SubprocessFlags.NONE)
+
+    def step(task, awaited, error):
+        if error is not None:
+            task.return_error(error)
+        else:
+            task.await_at(Weft.subprocess_wait(process), None)
+
+    task = Weft.Task.new('wait', step)
+    Weft.run_pass(context)
+    op = task.get_awaited()
+    assert task.cancel('enough')
+    assert op.is_cancelled()
+    drive(context, task.is_done)
+    assert task.is_cancelled()
+    process.wait()
+    assert process.get_if_signaled()
+    assert process.get_term_sig() == 9
 
 
 def main():

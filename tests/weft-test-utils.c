@@ -136,3 +136,77 @@ weft_test_await_data (WeftTask *task,
   if (!weft_await (user_data, &error))
     weft_task_return_error (task, g_steal_pointer (&error));
 }
+
+typedef struct
+{
+  WeftTestStartFunc  start;
+  gpointer           user_data;
+  WeftFuture       **started;
+} Awaiting;
+
+static WeftFuture *
+awaiting_start (Awaiting *awaiting)
+{
+  WeftFuture *future = awaiting->start (awaiting->user_data);
+
+  if (awaiting->started != NULL)
+    *awaiting->started = g_object_ref (future);
+  return future;
+}
+
+static void
+return_outcome (WeftTask     *task,
+                WeftFuture   *future,
+                const GError *error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  if (error != NULL)
+    weft_task_return_error (task, g_error_copy (error));
+  else if (weft_future_get_value (future, &value, NULL) && G_IS_VALUE (&value))
+    weft_task_return_value (task, &value);
+  else
+    weft_task_return_void (task);
+}
+
+static void
+awaiting_fiber (WeftTask *task,
+                gpointer  user_data)
+{
+  g_autoptr(WeftFuture) future = awaiting_start (user_data);
+  g_autoptr(GError) error = NULL;
+
+  weft_await (future, &error);
+  return_outcome (task, future, error);
+}
+
+static void
+awaiting_step (WeftTask     *task,
+               WeftFuture   *awaited,
+               const GError *error,
+               gpointer      user_data)
+{
+  g_autoptr(WeftFuture) future = NULL;
+
+  if (awaited == NULL && error == NULL)
+    {
+      future = awaiting_start (user_data);
+      weft_task_await (task, future);
+    }
+  else
+    return_outcome (task, awaited, error);
+}
+
+WeftTask *
+weft_test_spawn_awaiting (Kind                kind,
+                          WeftTestStartFunc   start,
+                          gpointer            user_data,
+                          WeftFuture        **started)
+{
+  Awaiting *awaiting = g_new (Awaiting, 1);
+
+  *awaiting = (Awaiting) { start, user_data, started };
+  if (kind == KIND_FIBER)
+    return weft_fiber_new (NULL, awaiting_fiber, awaiting, g_free);
+  return weft_task_new (NULL, awaiting_step, awaiting, g_free);
+}

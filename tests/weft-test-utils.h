@@ -62,4 +62,15 @@ void   weft_test_assert_finished_int    (gpointer      future,
 void   weft_test_await_data             (WeftTask     *task,
                                          gpointer      user_data);
 
+/* A task of @kind that calls @start, awaits the future it returns and ends
+ * with that future's outcome. *@started, if not NULL, gets a reference on
+ * the future.
+ */
+typedef WeftFuture *(*WeftTestStartFunc) (gpointer user_data);
+
+WeftTask *weft_test_spawn_awaiting      (Kind               kind,
+                                         WeftTestStartFunc  start,
+                                         gpointer           user_data,
+                                         WeftFuture       **started);
+
 G_END_DECLS
