@@ -14,5 +14,9 @@
 # include "core/weft-sleep.h"
 # include "core/weft-run.h"
 # include "coroutines/weft-fiber.h"
+# include "combinators/weft-gather.h"
+# include "combinators/weft-shield.h"
+# include "combinators/weft-wait.h"
+# include "combinators/weft-as-completed.h"
 # include "weft-enums.h"
 #undef WEFT_INSIDE
