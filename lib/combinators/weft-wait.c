@@ -218,8 +218,8 @@ start_watching (WeftWait *self,
  *   without limit
  * @return_when: when to finish
  *
- * Creates a future that finishes when @return_when says, or after
- * @timeout: asyncio's wait(). See #WeftWait.
+ * Creates a future that finishes when @return_when says, or once
+ * @timeout has passed: asyncio's wait(). See #WeftWait.
  *
  * It fails with %WEFT_ERROR_INVALID_ARGUMENT if @futures is empty or
  * @timeout is NaN, and with %WEFT_ERROR_WRONG_CONTEXT if a future is bound
