@@ -27,6 +27,8 @@ void       weft_input_waiter_init       (WeftInputWaiter   *waiter,
                                          WeftFuture        *future);
 gboolean   weft_input_waiter_start      (WeftInputWaiter   *waiter,
                                          WeftScheduler     *scheduler);
+gboolean   weft_input_waiter_withdraw   (WeftInputWaiter   *waiter);
+gboolean   weft_input_failed            (WeftFuture        *future);
 
 GPtrArray *weft_futures_dup_unique      (WeftFuture       **futures,
                                          guint              n_futures);
@@ -34,8 +36,6 @@ gboolean   weft_futures_check_context   (WeftFuture       **futures,
                                          guint              n_futures,
                                          WeftScheduler     *scheduler,
                                          GError           **error);
-gboolean   weft_input_waiter_withdraw   (WeftInputWaiter   *waiter);
-gboolean   weft_future_has_error        (WeftFuture        *future);
 gint64     weft_timeout_to_deadline     (double             timeout);
 
 G_END_DECLS

@@ -105,20 +105,18 @@ weft_input_waiter_withdraw (WeftInputWaiter *waiter)
   return !waiter->queued;
 }
 
-/* Whether a done @future failed (a cancellation included), marking the
+/* Whether a done input failed (a cancellation included), marking its
  * error retrieved as asyncio's exception() does.
  */
 gboolean
-weft_future_has_error (WeftFuture *future)
+weft_input_failed (WeftFuture *future)
 {
   return !weft_future_propagate (future, NULL);
 }
 
-/* A negative @timeout means none: G_MAXINT64. */
+/* The monotonic deadline @timeout seconds (≥ 0) from now, capped. */
 gint64
 weft_timeout_to_deadline (double timeout)
 {
-  if (timeout < 0)
-    return G_MAXINT64;
   return g_get_monotonic_time () + (gint64) MIN (timeout * G_USEC_PER_SEC, (double) G_MAXINT64 / 2);
 }

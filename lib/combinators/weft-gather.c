@@ -76,7 +76,7 @@ child_done (WeftGather *self,
             WeftFuture *child)
 {
   if (weft_future_peek_state (child) == WEFT_FUTURE_STATE_FINISHED &&
-      G_LIKELY (!weft_future_has_error (child)))
+      G_LIKELY (!weft_input_failed (child)))
     return;
 
   /* GA3: later failures are retrieved, and ignored. */

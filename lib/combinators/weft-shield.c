@@ -33,7 +33,7 @@ inner_done (WeftFuture *inner,
   if (weft_future_peek_state (outer) != WEFT_FUTURE_STATE_PENDING)
     {
       if (weft_future_peek_state (inner) == WEFT_FUTURE_STATE_FINISHED &&
-          weft_future_has_error (inner))
+          weft_input_failed (inner))
         report_late_error (inner);
       return;
     }

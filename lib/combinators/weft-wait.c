@@ -115,7 +115,7 @@ waiter_run (WeftRunnable *runnable)
         release_now = TRUE;
       else if (self->return_when == WEFT_RETURN_WHEN_FIRST_EXCEPTION &&
                weft_future_peek_state (future) == WEFT_FUTURE_STATE_FINISHED &&
-               weft_future_has_error (future))
+               weft_input_failed (future))
         release_now = TRUE;
 
       if (release_now)
