@@ -1180,6 +1180,42 @@ bench_memory_weft_fiber (BenchResult *result)
   bench_memory_weft (result, TRUE);
 }
 
+/* gather-done: one gather over n futures that are all done already, which
+ * GA8 completes inside the call; its results are the children's, read in
+ * place, so nothing is copied.
+ */
+static void
+bench_gather_done_weft (BenchResult *result)
+{
+  WeftFuture **futures = g_new (WeftFuture *, result->n);
+  WeftGather *gather;
+  gint64 start, sum = 0;
+
+  warm_up_weft ();
+  g_type_ensure (WEFT_TYPE_GATHER);
+  for (gint64 i = 0; i < result->n; i++)
+    {
+      futures[i] = weft_future_new ();
+      weft_future_set_int64 (futures[i], i);
+    }
+
+  start = now_ns ();
+  gather = weft_gather_new (futures, result->n, FALSE);
+  result->wall_ns = now_ns () - start;
+
+  if (!weft_future_is_done (WEFT_FUTURE (gather)))
+    bench_fail (result, "the gather of done futures is not done");
+  for (gint64 i = 0; i < result->n && result->failure == NULL; i++)
+    sum += weft_future_get_int64 (weft_gather_get_child (gather, i), NULL);
+  if (sum != result->n * (result->n - 1) / 2)
+    bench_fail (result, "the gather's results do not add up");
+
+  g_object_unref (gather);
+  for (gint64 i = 0; i < result->n; i++)
+    g_object_unref (futures[i]);
+  g_free (futures);
+}
+
 #endif /* !WEFT_BENCH_NO_WEFT */
 
 /* ---------------------------------------------------------------------- */
@@ -1215,6 +1251,7 @@ static const BenchEntry entries[] = {
   { "cancel-fanout", "weft-fiber", 100000, bench_cancel_fanout_weft_fiber },
   { "memory", "weft-stackless", 100000, bench_memory_weft_stackless },
   { "memory", "weft-fiber", 20000, bench_memory_weft_fiber },
+  { "gather-done", "weft", 100000, bench_gather_done_weft },
 #endif
 };
 

@@ -17,5 +17,9 @@
 # include "coroutines/weft-fiber.h"
 # include "structured/weft-timeout.h"
 # include "structured/weft-wait-for.h"
+# include "combinators/weft-gather.h"
+# include "combinators/weft-shield.h"
+# include "combinators/weft-wait-future.h"
+# include "combinators/weft-as-completed.h"
 # include "weft-enums.h"
 #undef WEFT_INSIDE

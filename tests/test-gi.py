@@ -205,6 +205,42 @@ def gio_wait_cancelled_kills_process():
     process.wait()
     assert process.get_if_signaled()
     assert process.get_term_sig() == 9
+def gather_results_by_index():
+    a, b = Weft.Future.new(), Weft.Future.new()
+    b.set_int64(2)
+    gather = Weft.Gather.new([a, b, a], True)
+    a.set_error(GLib.Error.new_literal(Gio.io_error_quark(), 'no',
+                                       Gio.IOErrorEnum.NOT_FOUND))
+    drive(GLib.MainContext.default(), gather.is_done)
+    assert gather.get_n_results() == 3
+    assert gather.get_result(1) == 2
+    try:
+        gather.get_result(0)
+    except GLib.Error as error:
+        assert error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND)
+    else:
+        raise AssertionError('a failed child must raise at its index')
+
+
+@test
+def wait_splits_done_and_pending():
+    a, b = Weft.Future.new(), Weft.Future.new()
+    wait = Weft.WaitFuture.new([a, b], -1, Weft.ReturnWhen.FIRST_COMPLETED)
+    a.set_int64(1)
+    drive(GLib.MainContext.default(), wait.is_done)
+    assert wait.get_done() == [a]
+    assert wait.get_pending() == [b]
+
+
+@test
+def as_completed_serves_inputs_in_order():
+    a, b = Weft.Future.new(), Weft.Future.new()
+    iterator = Weft.AsCompleted.new([a, b], -1)
+    first = iterator.next()
+    b.set_int64(2)
+    drive(GLib.MainContext.default(), first.is_done)
+    assert first.dup_object() == b
+    assert Weft.shield(b) == b
 
 
 def main():

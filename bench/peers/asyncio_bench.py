@@ -29,6 +29,7 @@ DEFAULT_N = {
     "sleepers-1m": 1_000_000,
     "cancel-fanout": 100_000,
     "memory": 100_000,
+    "gather-done": 100_000,
 }
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -158,6 +159,20 @@ async def memory(n, out):
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+# gather-done: one gather over n futures that are all done already
+
+async def gather_done(n, out):
+    loop = asyncio.get_running_loop()
+    futures = [loop.create_future() for _ in range(n)]
+    for i, future in enumerate(futures):
+        future.set_result(i)
+    start = time.perf_counter_ns()
+    results = await asyncio.gather(*futures)
+    out["wall_ns"] = time.perf_counter_ns() - start
+    if sum(results) != n * (n - 1) // 2:
+        out["failure"] = "results-do-not-add-up"
+
+
 WORKLOADS = {
     "spawn": spawn,
     "pingpong": pingpong,
@@ -165,6 +180,7 @@ WORKLOADS = {
     "sleepers-1m": sleepers,
     "cancel-fanout": cancel_fanout,
     "memory": memory,
+    "gather-done": gather_done,
 }
 
 

@@ -24,6 +24,7 @@ const DEFAULT_N = {
   'sleepers-1m': 1000000,
   'cancel-fanout': 100000,
   'memory': 100000,
+  'gather-done': 100000,
 };
 
 function rssBytes () {
@@ -197,6 +198,22 @@ async function memory (n, out) {
   out.keep = [shared, tasks];
 }
 
+// gather-done: Promise.all over n promises that are all resolved already
+
+async function gatherDone (n, out) {
+  const promises = [];
+  for (let i = 0; i < n; i++)
+    promises.push(Promise.resolve(i));
+  const start = nowNs();
+  const results = await Promise.all(promises);
+  out.wallNs = nowNs() - start;
+  let sum = 0;
+  for (const r of results)
+    sum += r;
+  if (sum !== n * (n - 1) / 2)
+    out.failure = 'results-do-not-add-up';
+}
+
 const WORKLOADS = {
   'spawn': spawn,
   'pingpong': pingpong,
@@ -204,6 +221,7 @@ const WORKLOADS = {
   'sleepers-1m': sleepers,
   'cancel-fanout': cancelFanout,
   'memory': memory,
+  'gather-done': gatherDone,
 };
 
 function parseArgs (argv) {

@@ -16,7 +16,11 @@ void           weft_future_forbid_setters   (WeftFuture   *self);
 gboolean       weft_future_complete         (WeftFuture   *self,
                                              GValue       *value,
                                              GError       *error);
+gboolean       weft_future_fail             (WeftFuture   *self,
+                                             GError       *error);
 gboolean       weft_future_add_waiter       (WeftFuture   *self,
+                                             WeftRunnable *waiter);
+gboolean       weft_future_remove_waiter    (WeftFuture   *self,
                                              WeftRunnable *waiter);
 GError        *weft_future_take_outcome_error (WeftFuture *self);
 void           weft_value_init_pointer      (GValue         *value,

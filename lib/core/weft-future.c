@@ -354,10 +354,11 @@ weft_future_is_cancelled (WeftFuture *self)
  *
  * Returns: %FALSE, freeing @value and @error, if @self was already done
  */
-gboolean
-weft_future_complete (WeftFuture *self,
-                      GValue     *value,
-                      GError     *error)
+static gboolean
+complete_in_state (WeftFuture      *self,
+                   GValue          *value,
+                   GError          *error,
+                   WeftFutureState  state)
 {
   WeftFuturePrivate *priv = weft_future_get_instance_private (self);
   WeftRunnable *head, *tail;
@@ -379,10 +380,7 @@ weft_future_complete (WeftFuture *self,
     }
   priv->error = error;
   head = done_list_take (&priv->done_tail, &tail);
-  __atomic_store_n (&priv->state,
-                    weft_error_is_cancelled (error) ? WEFT_FUTURE_STATE_CANCELLED
-                                                    : WEFT_FUTURE_STATE_FINISHED,
-                    __ATOMIC_RELEASE);
+  __atomic_store_n (&priv->state, state, __ATOMIC_RELEASE);
   future_unlock (priv);
 
   if (head == NULL)
@@ -396,6 +394,32 @@ weft_future_complete (WeftFuture *self,
   weft_scheduler_push_chain (priv->scheduler, head, tail);
 
   return TRUE;
+}
+
+gboolean
+weft_future_complete (WeftFuture *self,
+                      GValue     *value,
+                      GError     *error)
+{
+  return complete_in_state (self, value, error,
+                            weft_error_is_cancelled (error) ? WEFT_FUTURE_STATE_CANCELLED
+                                                            : WEFT_FUTURE_STATE_FINISHED);
+}
+
+/*
+ * weft_future_fail:
+ * @error: (transfer full): the error
+ *
+ * Finishes @self with @error even when it is a cancellation: asyncio's
+ * set_exception(CancelledError()), which leaves cancelled() false (GA4).
+ *
+ * Returns: %FALSE, freeing @error, if @self was already done
+ */
+gboolean
+weft_future_fail (WeftFuture *self,
+                  GError     *error)
+{
+  return complete_in_state (self, NULL, error, WEFT_FUTURE_STATE_FINISHED);
 }
 
 /*
@@ -423,6 +447,51 @@ weft_future_add_waiter (WeftFuture   *self,
   future_unlock (priv);
 
   return TRUE;
+}
+
+/*
+ * weft_future_remove_waiter:
+ *
+ * Takes @waiter off the done list, for combinators that stop waiting
+ * before the future is done (asyncio's remove_done_callback).
+ *
+ * Returns: %FALSE if @waiter was not there: it has been queued (or run)
+ *   since @self completed
+ */
+gboolean
+weft_future_remove_waiter (WeftFuture   *self,
+                           WeftRunnable *waiter)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+  WeftRunnable *prev;
+  gboolean found = FALSE;
+
+  future_lock (priv);
+  prev = priv->done_tail;
+  if (prev != NULL)
+    do
+      {
+        WeftRunnable *entry = prev->next;
+
+        if (entry == waiter)
+          {
+            if (entry == prev)
+              priv->done_tail = NULL;
+            else
+              {
+                prev->next = entry->next;
+                if (entry == priv->done_tail)
+                  priv->done_tail = prev;
+              }
+            found = TRUE;
+            break;
+          }
+        prev = entry;
+      }
+    while (prev != priv->done_tail);
+  future_unlock (priv);
+
+  return found;
 }
 
 /*

@@ -1,0 +1,79 @@
+/* weft-shield.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "weft-combinators-private.h"
+#include "weft-shield.h"
+
+/* SH3: shielding the same future twice does not report its error twice. */
+static void
+report_late_error (WeftFuture *inner)
+{
+  GQuark reported = g_quark_from_static_string ("weft-shield-reported");
+  g_autoptr(GError) error = NULL;
+
+  if (g_object_get_qdata (G_OBJECT (inner), reported) != NULL)
+    return;
+  g_object_set_qdata (G_OBJECT (inner), reported, GINT_TO_POINTER (TRUE));
+
+  error = weft_future_dup_error (inner);
+  g_warning ("%s exception in shielded future %p: %s",
+             g_quark_to_string (error->domain), inner, error->message);
+}
+
+static void
+inner_done (WeftFuture *inner,
+            gpointer    user_data)
+{
+  WeftFuture *outer = user_data;
+  GValue value = G_VALUE_INIT;
+
+  /* SH3: the outer was cancelled first; a value is dropped silently. */
+  if (weft_future_peek_state (outer) != WEFT_FUTURE_STATE_PENDING)
+    {
+      if (weft_future_peek_state (inner) == WEFT_FUTURE_STATE_FINISHED &&
+          weft_input_failed (inner))
+        report_late_error (inner);
+      return;
+    }
+
+  /* SH1: the outer mirrors the inner, cancellation included. */
+  if (!weft_future_get_value (inner, &value, NULL))
+    weft_future_complete (outer, NULL, weft_future_dup_error (inner));
+  else
+    weft_future_complete (outer, G_IS_VALUE (&value) ? &value : NULL, NULL);
+}
+
+/**
+ * weft_shield:
+ * @inner: the future to protect from cancellation
+ *
+ * Protects @inner from cancellation: asyncio's shield().
+ *
+ * Returns an outer future that mirrors @inner's value, error or
+ * cancellation, one pass after @inner is done. Cancelling the outer
+ * future, directly or by cancelling the task that awaits it, does not
+ * cancel @inner, which keeps running; its outcome is then dropped, except
+ * an error, which is reported once with g_warning() since nobody else will
+ * see it. A task that caught the cancellation can still await @inner.
+ *
+ * Returns: (transfer full): @inner itself if it is already done, otherwise
+ *   a new outer future
+ */
+WeftFuture *
+weft_shield (WeftFuture *inner)
+{
+  WeftFuture *outer;
+
+  g_return_val_if_fail (WEFT_IS_FUTURE (inner), NULL);
+
+  /* SH1: the shortcut. */
+  if (weft_future_peek_state (inner) != WEFT_FUTURE_STATE_PENDING)
+    return g_object_ref (inner);
+
+  outer = weft_future_new ();
+  weft_future_add_done_callback (inner, inner_done, g_object_ref (outer), g_object_unref);
+
+  return outer;
+}
