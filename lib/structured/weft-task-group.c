@@ -344,11 +344,10 @@ child_done_run (WeftRunnable *runnable)
   Child *child = (Child *) runnable;
   WeftTaskGroup *self = child->group;
   WeftTask *task = child->task;
-  Child *last;
 
-  last = g_ptr_array_steal_index_fast (self->children, child->index);
-  if (last != child)
-    last->index = child->index;
+  g_ptr_array_steal_index_fast (self->children, child->index);
+  if (child->index < self->children->len)
+    ((Child *) g_ptr_array_index (self->children, child->index))->index = child->index;
 
   /* G4: a cancelled task is not a failure. */
   if (!weft_future_is_cancelled (WEFT_FUTURE (task)))
