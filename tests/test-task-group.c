@@ -705,6 +705,263 @@ test_error_and_cancel (WeftTestLoop  *loop,
   program_clear (&p);
 }
 
+static void
+fail_step (WeftTask     *task,
+           WeftFuture   *awaited,
+           const GError *error,
+           gpointer      user_data)
+{
+  weft_task_return_error (task, g_error_new_literal (TEST_ERROR, 1, user_data));
+}
+
+static void
+never_step (WeftTask     *task,
+            WeftFuture   *awaited,
+            const GError *error,
+            gpointer      user_data)
+{
+  g_assert_not_reached ();
+}
+
+/* G11, E9, test_cancels_task_if_created_during_creation: a task that is
+ * already done when it joins (as one that failed during an eager start)
+ * is seen in a later pass: the parent is cancelled at its next await, not
+ * inside weft_task_group_add_task(); G2: a refused task is cancelled, so
+ * its body never runs (asyncio closes the coroutine) */
+static void
+test_add_done_task (WeftTestLoop  *loop,
+                    gconstpointer  data)
+{
+  g_autoptr(WeftTask) parent = NULL;
+  g_autoptr(WeftTask) failed = NULL;
+  g_autoptr(WeftTask) refused = NULL;
+  g_autoptr(GError) error = NULL;
+  WeftTask *raiser = NULL;
+  Program p;
+
+  program_init (&p, KIND (data), BODY_AWAIT, NULL, 0);
+  parent = program_spawn (&p);
+  failed = weft_task_new ("early", fail_step, "early!", NULL);
+  weft_test_pass ();
+  g_assert_true (weft_future_is_done (WEFT_FUTURE (failed)));
+
+  g_assert_true (weft_task_group_add_task (p.group, failed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (weft_task_get_cancelling (parent), ==, 0);
+  g_assert_false (weft_future_is_done (p.futures[0]));
+
+  weft_test_pass ();
+  g_assert_cmpuint (weft_task_get_cancelling (parent), ==, 1);
+  g_assert_true (weft_future_is_cancelled (p.futures[0]));
+
+  weft_test_run_until_idle ();
+  g_assert_cmpstr (p.log->str, ==, "body body:cancelled exit:group(1)");
+  g_assert_cmpstr (weft_task_group_get_failure (p.group, 0, &raiser)->message, ==, "early!");
+  g_assert_true (raiser == failed);
+  g_assert_cmpuint (weft_task_get_cancelling (parent), ==, 0);
+
+  refused = weft_task_new ("refused", never_step, NULL, NULL);
+  g_assert_false (weft_task_group_add_task (p.group, refused, &error));
+  g_assert_error (error, WEFT_ERROR, WEFT_ERROR_INVALID_STATE);
+  weft_test_pass ();
+  weft_test_assert_future_cancelled (refused, NULL);
+
+  program_clear (&p);
+}
+
+/* G12, test_taskgroup_13/_14: an inner group's failure reaches the outer
+ * group as one failure, a group error that keeps its own list */
+static void
+inner_group_fiber (WeftTask *task,
+                   gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WeftTaskGroup) group = weft_task_group_new (&error);
+  g_autoptr(WeftFuture) done = NULL;
+
+  g_assert_nonnull (weft_task_group_create_task (group, "inner-boom", fail_step, "inner!", NULL, &error));
+  done = weft_task_group_wait (group, NULL);
+  if (!weft_await (done, &error))
+    weft_task_return_error (task, g_steal_pointer (&error));
+}
+
+static void
+test_nested_failure (WeftTestLoop  *loop,
+                     gconstpointer  data)
+{
+  g_autoptr(WeftTask) parent = NULL;
+  g_autoptr(WeftTask) inner = NULL;
+  g_autoptr(GError) error = NULL;
+  WeftTask *raiser = NULL;
+  const GError *nested;
+  Program p;
+
+  program_init (&p, KIND (data), BODY_AWAIT, NULL, 0);
+  parent = program_spawn (&p);
+  weft_test_pass ();
+
+  inner = weft_fiber_new ("inner", inner_group_fiber, NULL, NULL);
+  g_assert_true (weft_task_group_add_task (p.group, inner, &error));
+  weft_test_run_until_idle ();
+
+  g_assert_cmpstr (p.log->str, ==, "body body:cancelled exit:group(1)");
+  nested = weft_task_group_error_get_failure (p.group_error, 0, &raiser);
+  g_assert_true (raiser == inner);
+  g_assert_error (nested, WEFT_ERROR, WEFT_ERROR_TASK_GROUP);
+  g_assert_cmpuint (weft_task_group_error_get_n_failures (nested), ==, 1);
+  g_assert_cmpstr (weft_task_group_error_get_failure (nested, 0, &raiser)->message, ==, "inner!");
+  g_assert_cmpstr (weft_task_get_name (raiser), ==, "inner-boom");
+  g_assert_nonnull (strstr (p.group_error->message, "inner: unhandled errors in a TaskGroup (1 sub-exception): inner-boom: inner!"));
+
+  program_clear (&p);
+}
+
+/* G10, test_nested_groups_both_cancelled: two groups in one task, each
+ * with a failing task: the inner one raises its group error with the
+ * outer one's cancellation still counted (1), the outer one raises with
+ * the count back to 0, and no cancellation is left for later awaits */
+typedef struct
+{
+  WeftTaskGroup *outer;
+  WeftTaskGroup *inner;
+  WeftFuture    *after;
+  GString       *log;
+  guint          stage;
+} BothCancelled;
+
+static WeftFuture *
+both_cancelled_start (BothCancelled *b)
+{
+  b->outer = weft_task_group_new (NULL);
+  b->inner = weft_task_group_new (NULL);
+  weft_task_group_create_task (b->inner, "runtime", fail_step, "runtime!", NULL, NULL);
+  weft_task_group_create_task (b->outer, "value", fail_step, "value!", NULL, NULL);
+  return weft_task_group_wait (b->inner, NULL);
+}
+
+static void
+both_cancelled_log (BothCancelled *b,
+                    const char    *what,
+                    const GError  *error)
+{
+  weft_test_log (b->log, "%s:%s:%u", what, error == NULL ? "ok" : error->message,
+                 weft_task_get_cancelling (weft_task_get_current ()));
+}
+
+static void
+both_cancelled_fiber (WeftTask *task,
+                      gpointer  user_data)
+{
+  BothCancelled *b = user_data;
+  g_autoptr(WeftFuture) inner_done = both_cancelled_start (b);
+  g_autoptr(WeftFuture) outer_done = NULL;
+  g_autoptr(GError) error = NULL;
+
+  weft_await (inner_done, &error);
+  both_cancelled_log (b, "inner", error);
+  g_clear_error (&error);
+  outer_done = weft_task_group_wait (b->outer, NULL);
+  weft_await (outer_done, &error);
+  both_cancelled_log (b, "outer", error);
+  g_clear_error (&error);
+  weft_await (b->after, &error);
+  both_cancelled_log (b, "after", error);
+}
+
+static void
+both_cancelled_step (WeftTask     *task,
+                     WeftFuture   *awaited,
+                     const GError *error,
+                     gpointer      user_data)
+{
+  BothCancelled *b = user_data;
+  g_autoptr(WeftFuture) next = NULL;
+
+  switch (b->stage++)
+    {
+    case 0:
+      next = both_cancelled_start (b);
+      break;
+    case 1:
+      both_cancelled_log (b, "inner", error);
+      next = weft_task_group_wait (b->outer, NULL);
+      break;
+    case 2:
+      both_cancelled_log (b, "outer", error);
+      next = g_object_ref (b->after);
+      break;
+    default:
+      both_cancelled_log (b, "after", error);
+      weft_task_return_void (task);
+      return;
+    }
+  weft_task_await (task, next);
+}
+
+static void
+test_nested_groups_both_cancelled (WeftTestLoop  *loop,
+                                   gconstpointer  data)
+{
+  BothCancelled b = { 0 };
+  g_autoptr(WeftTask) task = NULL;
+
+  b.log = g_string_new (NULL);
+  b.after = weft_future_new ();
+  if (KIND (data) == KIND_FIBER)
+    task = weft_fiber_new ("main", both_cancelled_fiber, &b, NULL);
+  else
+    task = weft_task_new ("main", both_cancelled_step, &b, NULL);
+
+  weft_test_run_until_idle ();
+  g_assert_true (g_str_has_prefix (b.log->str, "inner:unhandled errors in a TaskGroup (1 sub-exception): runtime: runtime!:1 "));
+  g_assert_true (g_str_has_suffix (b.log->str, " outer:unhandled errors in a TaskGroup (1 sub-exception): value: value!:0"));
+  g_assert_false (weft_future_is_done (b.after));
+
+  weft_future_set_int64 (b.after, 1);
+  weft_test_run_until_idle ();
+  g_assert_true (g_str_has_suffix (b.log->str, " after:ok:0"));
+  g_assert_true (weft_future_is_done (WEFT_FUTURE (task)));
+  g_assert_false (weft_future_is_cancelled (WEFT_FUTURE (task)));
+
+  g_object_unref (b.outer);
+  g_object_unref (b.inner);
+  g_object_unref (b.after);
+  g_string_free (b.log, TRUE);
+}
+
+/* A group never waited for is reported when its parent finishes; G14,
+ * test-less in asyncio: a task failing after its parent finished is
+ * reported, not lost */
+static void
+test_never_waited (WeftTestLoop  *loop,
+                   gconstpointer  data)
+{
+  static const ChildSpec specs[] = {
+    { "orphan", 1, NULL, NULL },
+  };
+  g_autoptr(WeftTask) parent = NULL;
+  Program p;
+
+  program_init (&p, KIND (data), BODY_NOTHING, specs, G_N_ELEMENTS (specs));
+  p.skip_wait = TRUE;
+  parent = program_spawn (&p);
+
+  weft_test_pass ();
+  g_assert_true (weft_future_is_done (WEFT_FUTURE (parent)));
+  g_test_expect_message ("Weft", G_LOG_LEVEL_CRITICAL, "*TaskGroup * of task 'parent' (*test-task-group.c:*) was never waited for*");
+  weft_test_pass ();
+  g_test_assert_expected_messages ();
+
+  weft_future_set_error (p.futures[1], g_error_new_literal (TEST_ERROR, 1, "late!"));
+  weft_test_pass ();
+  g_test_expect_message ("Weft", G_LOG_LEVEL_WARNING, "*Task orphan has errored out but its parent task parent is already completed*late!");
+  weft_test_pass ();
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (weft_task_group_get_n_failures (p.group), ==, 1);
+
+  program_clear (&p);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -721,6 +978,10 @@ main (int   argc,
   weft_test_add_both_kinds ("task-group", "parent-cancelled-in-body", test_parent_cancelled_in_body);
   weft_test_add_both_kinds ("task-group", "parent-cancelled-in-wait", test_parent_cancelled_in_wait);
   weft_test_add_both_kinds ("task-group", "error-and-cancel", test_error_and_cancel);
+  weft_test_add_both_kinds ("task-group", "add-done-task", test_add_done_task);
+  weft_test_add_both_kinds ("task-group", "nested-failure", test_nested_failure);
+  weft_test_add_both_kinds ("task-group", "nested-groups-both-cancelled", test_nested_groups_both_cancelled);
+  weft_test_add_both_kinds ("task-group", "never-waited", test_never_waited);
 
   return g_test_run ();
 }

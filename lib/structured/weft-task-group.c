@@ -149,8 +149,19 @@ weft_task_group_future_cancel (WeftFuture *future,
 {
   WeftTaskGroup *group = ((WeftTaskGroupFuture *) future)->group;
 
+  /* Cancelled after the outcome was settled but before the parent resumed:
+   * asyncio's __aexit__, still aborting, would catch this CancelledError,
+   * then raise its group error and re-arm the cancellation (G10). Without
+   * a group error, the cancellation replaces the outcome, as it would in
+   * asyncio (T8b).
+   */
   if (weft_future_is_done (future))
-    return FALSE;
+    {
+      if (group->failures->len == 0 || weft_task_get_awaited (group->parent) != future)
+        return FALSE;
+      weft_task_recancel_after_resume (group->parent);
+      return TRUE;
+    }
 
   /* Several cancellations before the wait resumes are one CancelledError,
    * with the first message (T7, T13).
