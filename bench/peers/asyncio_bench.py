@@ -29,6 +29,7 @@ DEFAULT_N = {
     "sleepers-1m": 1_000_000,
     "cancel-fanout": 100_000,
     "memory": 100_000,
+    "taskgroup-fail": 100_000,
 }
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -158,6 +159,31 @@ async def memory(n, out):
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+# taskgroup-fail: a TaskGroup of n tasks, one of which fails at once; the
+# others wait on one future that never completes until the group cancels
+# them. Measured: the whole life of the tasks in the group.
+
+async def failing():
+    raise ValueError("boom")
+
+
+async def taskgroup_fail(n, out):
+    loop = asyncio.get_running_loop()
+    shared = loop.create_future()
+    errors = []
+    start = time.perf_counter_ns()
+    try:
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(n - 1):
+                tg.create_task(waiter(shared))
+            tg.create_task(failing())
+    except* ValueError as group:
+        errors = group.exceptions
+    out["wall_ns"] = time.perf_counter_ns() - start
+    if len(errors) != 1:
+        out["failure"] = f"group-lists-{len(errors)}-failures"
+
+
 WORKLOADS = {
     "spawn": spawn,
     "pingpong": pingpong,
@@ -165,6 +191,7 @@ WORKLOADS = {
     "sleepers-1m": sleepers,
     "cancel-fanout": cancel_fanout,
     "memory": memory,
+    "taskgroup-fail": taskgroup_fail,
 }
 
 

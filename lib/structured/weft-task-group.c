@@ -206,7 +206,7 @@ abort_children (WeftTaskGroup *self)
     {
       Child *child = g_ptr_array_index (self->children, i);
 
-      if (!weft_future_is_done (WEFT_FUTURE (child->task)))
+      if (weft_future_peek_state (WEFT_FUTURE (child->task)) == WEFT_FUTURE_STATE_PENDING)
         weft_task_cancel (child->task, NULL);
     }
 }
@@ -361,7 +361,7 @@ child_done_run (WeftRunnable *runnable)
     ((Child *) g_ptr_array_index (self->children, child->index))->index = child->index;
 
   /* G4: a cancelled task is not a failure. */
-  if (!weft_future_is_cancelled (WEFT_FUTURE (task)))
+  if (weft_future_peek_state (WEFT_FUTURE (task)) != WEFT_FUTURE_STATE_CANCELLED)
     {
       GError *error = weft_future_take_outcome_error (WEFT_FUTURE (task));
 
