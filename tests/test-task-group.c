@@ -19,6 +19,7 @@ typedef struct
   int         await_index;
   const char *fail_message;
   const char *on_cancel;
+  gboolean    swallow_cancel;   /* cancelled, return 1 all the same */
 } ChildSpec;
 
 /* What the parent's body does before it ends the group. */
@@ -95,9 +96,10 @@ child_finish (Child    *child,
   const ChildSpec *spec = child->spec;
   GString *log = child->program->log;
 
-  if (error == NULL)
+  if (error == NULL || (spec->swallow_cancel && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
     {
-      weft_test_log (log, "%s:ok", spec->name);
+      weft_test_log (log, "%s:%s", spec->name, error == NULL ? "ok" : "swallowed");
+      g_clear_error (&error);
       weft_task_return_int64 (task, 1);
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && spec->on_cancel != NULL)
@@ -962,6 +964,75 @@ test_never_waited (WeftTestLoop  *loop,
   program_clear (&p);
 }
 
+/* G8, test_taskgroup_07-like: tasks that swallow the cancellation and
+ * return still leave the outside cancellation to come out of the group */
+static void
+test_children_swallow_cancel (WeftTestLoop  *loop,
+                              gconstpointer  data)
+{
+  static const ChildSpec specs[] = {
+    { "stubborn", 1, NULL, NULL, TRUE },
+  };
+  g_autoptr(WeftTask) parent = NULL;
+  Program p;
+
+  program_init (&p, KIND (data), BODY_NOTHING, specs, G_N_ELEMENTS (specs));
+  parent = program_spawn (&p);
+  weft_test_passes (2);
+
+  g_assert_true (weft_task_cancel (parent, "outside"));
+  weft_test_run_until_idle ();
+  g_assert_cmpstr (p.log->str, ==, "body stubborn:swallowed exit:cancelled");
+  weft_test_assert_cancelled_error (p.group_error, "outside");
+  g_assert_cmpuint (weft_task_group_get_n_failures (p.group), ==, 0);
+  g_assert_cmpuint (weft_task_get_cancelling (parent), ==, 1);
+
+  program_clear (&p);
+}
+
+/* Misuse: a task of another context is refused; waiting twice, or from
+ * another task than the parent, is a critical */
+static void
+test_misuse (WeftTestLoop  *loop,
+             gconstpointer  data)
+{
+  g_autoptr(WeftTask) parent = NULL;
+  g_autoptr(WeftTask) foreign = NULL;
+  g_autoptr(GMainContext) other = g_main_context_new ();
+  g_autoptr(GError) error = NULL;
+  Program p;
+
+  program_init (&p, KIND (data), BODY_AWAIT, NULL, 0);
+  parent = program_spawn (&p);
+  weft_test_pass ();
+
+  g_main_context_push_thread_default (other);
+  foreign = weft_task_new ("foreign", fail_step, "foreign!", NULL);
+  g_main_context_pop_thread_default (other);
+  g_assert_false (weft_task_group_add_task (p.group, foreign, &error));
+  g_assert_error (error, WEFT_ERROR, WEFT_ERROR_WRONG_CONTEXT);
+  g_clear_error (&error);
+
+  /* Refused, not cancelled: it runs in its own context. */
+  weft_run_pass (other);
+  error = weft_future_dup_error (WEFT_FUTURE (foreign));
+  g_assert_error (error, TEST_ERROR, 1);
+
+  g_test_expect_message ("Weft", G_LOG_LEVEL_CRITICAL, "*weft_task_get_current () == self->parent*");
+  g_assert_null (weft_task_group_wait (p.group, NULL));
+  g_test_assert_expected_messages ();
+
+  weft_future_set_int64 (p.futures[0], 0);
+  weft_test_run_until_idle ();
+  g_assert_cmpstr (p.log->str, ==, "body body:ok exit:ok");
+
+  g_test_expect_message ("Weft", G_LOG_LEVEL_CRITICAL, "*!self->exiting*");
+  g_assert_null (weft_task_group_wait (p.group, NULL));
+  g_test_assert_expected_messages ();
+
+  program_clear (&p);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -982,6 +1053,8 @@ main (int   argc,
   weft_test_add_both_kinds ("task-group", "nested-failure", test_nested_failure);
   weft_test_add_both_kinds ("task-group", "nested-groups-both-cancelled", test_nested_groups_both_cancelled);
   weft_test_add_both_kinds ("task-group", "never-waited", test_never_waited);
+  weft_test_add_both_kinds ("task-group", "children-swallow-cancel", test_children_swallow_cancel);
+  weft_test_add_both_kinds ("task-group", "misuse", test_misuse);
 
   return g_test_run ();
 }

@@ -23,9 +23,12 @@
  * g_autoptr(WeftFuture) done = NULL;
  *
  * if (group == NULL)
- *   return weft_task_return_error (task, g_steal_pointer (&error));
+ *   {
+ *     weft_task_return_error (task, g_steal_pointer (&error));
+ *     return;
+ *   }
  * weft_task_group_create_fiber (group, "fetch", fetch, url, NULL, NULL);
- * weft_await (other_future, &body_error);         // the body; an error ends it
+ * weft_await (other_future, &body_error);    // the body; an error ends it
  *
  * done = weft_task_group_wait (group, body_error);   // __aexit__
  * if (!weft_await (done, &error))                    // or weft_task_await()
@@ -57,7 +60,12 @@
  * __aexit__ does when it catches CancelledError.
  *
  * A group that is never waited for is a bug: when its parent finishes, a
- * critical names the group.
+ * critical names the group. A task that fails after its parent finished
+ * is reported with a warning (asyncio's exception handler).
+ *
+ * Like its parent, a group belongs to the thread that runs its
+ * #GMainContext. Exit paths mirror asyncio's: KeyboardInterrupt and
+ * SystemExit have no #GError counterpart, so G7 does not apply.
  */
 
 struct _WeftTaskGroup
@@ -194,6 +202,7 @@ weft_task_group_future_class_init (WeftTaskGroupFutureClass *klass)
 static void
 weft_task_group_future_init (WeftTaskGroupFuture *self)
 {
+  weft_future_forbid_setters (WEFT_FUTURE (self));
 }
 
 /* G5, G8: cancel every task not done yet. */
