@@ -1033,6 +1033,37 @@ test_misuse (WeftTestLoop  *loop,
   program_clear (&p);
 }
 
+/* G9, G10, test_taskgroup_context_manager_exit_raises-like, with no task
+ * left: the group ends inside weft_task_group_wait(), while the parent
+ * runs; a body that turned an outside cancellation into an error gets the
+ * group error, and the cancellation at its next await */
+static void
+test_body_converts_cancel (WeftTestLoop  *loop,
+                           gconstpointer  data)
+{
+  g_autoptr(WeftTask) parent = NULL;
+  Program p;
+
+  program_init (&p, KIND (data), BODY_AWAIT_CONVERT, NULL, 0);
+  p.body_message = "converted!";
+  p.await_after = TRUE;
+  parent = program_spawn (&p);
+  weft_test_pass ();
+
+  g_assert_true (weft_task_cancel (parent, NULL));
+  g_assert_cmpuint (weft_test_pass (), ==, 1);
+  g_assert_cmpstr (p.log->str, ==, "body body:cancelled exit:group(1)");
+  assert_failure (p.group_error, 0, parent, "converted!");
+  g_assert_cmpuint (weft_task_get_cancelling (parent), ==, 1);
+  weft_test_assert_future_cancelled (p.futures[3], NULL);
+
+  weft_test_pass ();
+  g_assert_cmpstr (p.log->str, ==, "body body:cancelled exit:group(1) after:cancelled");
+  g_assert_cmpuint (weft_task_get_cancelling (parent), ==, 1);
+
+  program_clear (&p);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1055,6 +1086,7 @@ main (int   argc,
   weft_test_add_both_kinds ("task-group", "never-waited", test_never_waited);
   weft_test_add_both_kinds ("task-group", "children-swallow-cancel", test_children_swallow_cancel);
   weft_test_add_both_kinds ("task-group", "misuse", test_misuse);
+  weft_test_add_both_kinds ("task-group", "body-converts-cancel", test_body_converts_cancel);
 
   return g_test_run ();
 }
