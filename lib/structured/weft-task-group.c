@@ -64,8 +64,8 @@
  * is reported with a warning (asyncio's exception handler).
  *
  * Like its parent, a group belongs to the thread that runs its
- * #GMainContext. Exit paths mirror asyncio's: KeyboardInterrupt and
- * SystemExit have no #GError counterpart, so G7 does not apply.
+ * #GMainContext. asyncio's special case for KeyboardInterrupt and
+ * SystemExit (G7) has no #GError counterpart.
  */
 
 struct _WeftTaskGroup
