@@ -1216,6 +1216,90 @@ bench_gather_done_weft (BenchResult *result)
   g_free (futures);
 }
 
+/* taskgroup-fail: a TaskGroup of n tasks, one of which fails at once;
+ * the others wait on one future that never completes until the group
+ * cancels them (one future, so that its cost is not charged to them).
+ * Measured: the whole life of the tasks in the group: creating them, the
+ * failure, the cancellations, the group error that collects the failure.
+ */
+
+typedef struct
+{
+  gint64         n;
+  WeftTaskGroup *group;
+  WeftFuture    *shared;
+  WeftFuture    *done;
+  gint64         start;
+  gint64         wall_ns;
+  guint          n_failures;
+} TaskGroupFail;
+
+static void
+failing_step (WeftTask     *task,
+              WeftFuture   *awaited,
+              const GError *error,
+              gpointer      user_data)
+{
+  weft_task_return_error (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "boom"));
+}
+
+static void
+taskgroup_fail_parent_step (WeftTask     *task,
+                            WeftFuture   *awaited,
+                            const GError *error,
+                            gpointer      user_data)
+{
+  TaskGroupFail *bench = user_data;
+
+  if (bench->group == NULL)
+    {
+      bench->start = now_ns ();
+      bench->group = weft_task_group_new (NULL);
+      for (gint64 i = 1; i < bench->n; i++)
+        weft_task_group_create_task (bench->group, NULL, waiter_step, bench->shared, NULL, NULL);
+      weft_task_group_create_task (bench->group, NULL, failing_step, NULL, NULL, NULL);
+      bench->done = weft_task_group_wait (bench->group, NULL);
+      weft_task_await (task, bench->done);
+      return;
+    }
+
+  bench->wall_ns = now_ns () - bench->start;
+  bench->n_failures = weft_task_group_error_get_n_failures (error);
+  weft_task_return_void (task);
+}
+
+static void
+bench_taskgroup_fail_weft_stackless (BenchResult *result)
+{
+  TaskGroupFail bench = { .n = result->n };
+  WeftTask *parent;
+
+  warm_up_weft ();
+  bench.shared = weft_future_new ();
+  started = 0;
+  n_cancelled = 0;
+  remaining = result->n - 1;
+
+  parent = weft_task_new (NULL, taskgroup_fail_parent_step, &bench, NULL);
+  while (!weft_future_is_done (WEFT_FUTURE (parent)))
+    g_main_context_iteration (NULL, TRUE);
+  result->wall_ns = bench.wall_ns;
+
+  if (bench.n_failures != 1)
+    bench_fail (result, "the group error lists %u failures, not 1", bench.n_failures);
+  else if (n_cancelled != result->n - 1 || remaining != 0)
+    bench_fail (result, "only %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " tasks were cancelled",
+                n_cancelled, result->n - 1);
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_object (&bench.done);
+  g_clear_object (&bench.group);
+  g_clear_object (&bench.shared);
+  g_object_unref (parent);
+}
+
+
 #endif /* !WEFT_BENCH_NO_WEFT */
 
 /* ---------------------------------------------------------------------- */
@@ -1227,6 +1311,7 @@ typedef struct
   gint64      default_n;
   BenchFunc   func;
 } BenchEntry;
+
 
 static const BenchEntry entries[] = {
   { "gobject-floor", "gobject", 1000000, bench_gobject_floor },
@@ -1252,6 +1337,7 @@ static const BenchEntry entries[] = {
   { "memory", "weft-stackless", 100000, bench_memory_weft_stackless },
   { "memory", "weft-fiber", 20000, bench_memory_weft_fiber },
   { "gather-done", "weft", 100000, bench_gather_done_weft },
+  { "taskgroup-fail", "weft-stackless", 100000, bench_taskgroup_fail_weft_stackless },
 #endif
 };
 

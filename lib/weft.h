@@ -21,5 +21,6 @@
 # include "combinators/weft-shield.h"
 # include "combinators/weft-wait-future.h"
 # include "combinators/weft-as-completed.h"
+# include "structured/weft-task-group.h"
 # include "weft-enums.h"
 #undef WEFT_INSIDE

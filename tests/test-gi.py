@@ -241,6 +241,50 @@ def as_completed_serves_inputs_in_order():
     drive(GLib.MainContext.default(), first.is_done)
     assert first.dup_object() == b
     assert Weft.shield(b) == b
+def task_group_gathers_failures():
+    context = GLib.MainContext.default()
+    gate = Weft.Future.new()
+    state = {}
+
+    def failing(task, awaited, error):
+        task.return_error(GLib.Error('boom', 'test-error', 1))
+
+    def waiter(task, awaited, error):
+        if error is not None:
+            task.return_error(error)
+        else:
+            task.await_at(gate, None)
+
+    def parent(task, awaited, error):
+        if 'group' not in state:
+            group = Weft.TaskGroup.new()
+            state['group'] = group
+            group.create_task('boom', failing)
+            group.create_task('waiter', waiter)
+            task.sleep(0)  # the tasks start
+        elif 'done' not in state:
+            # PyGObject 3.42 cannot pass None for a GError: the body ends
+            # with an error of its own, reported after the task's.
+            state['done'] = state['group'].wait(GLib.Error('body', 'test-error', 2))
+            task.await_at(state['done'], None)
+        else:
+            state['error'] = error
+            task.return_void()
+
+    main = Weft.Task.new('main', parent)
+    drive(context, main.is_done)
+    assert state['error'].matches(Weft.error_quark(), Weft.Error.TASK_GROUP)
+    assert gate.is_cancelled()
+    group = state['group']
+    assert group.get_n_tasks() == 0
+    assert group.get_n_failures() == 2
+    failure, raiser = group.get_failure(0)
+    assert failure.message == 'boom'
+    assert raiser.get_name() == 'boom'
+    failure, raiser = group.get_failure(1)
+    assert failure.message == 'body'
+    assert raiser == main
+    assert main.get_cancelling() == 0
 
 
 def main():

@@ -30,6 +30,7 @@ DEFAULT_N = {
     "cancel-fanout": 100_000,
     "memory": 100_000,
     "gather-done": 100_000,
+    "taskgroup-fail": 100_000,
 }
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -173,6 +174,31 @@ async def gather_done(n, out):
         out["failure"] = "results-do-not-add-up"
 
 
+# taskgroup-fail: a TaskGroup of n tasks, one of which fails at once; the
+# others wait on one future that never completes until the group cancels
+# them. Measured: the whole life of the tasks in the group.
+
+async def failing():
+    raise ValueError("boom")
+
+
+async def taskgroup_fail(n, out):
+    loop = asyncio.get_running_loop()
+    shared = loop.create_future()
+    errors = []
+    start = time.perf_counter_ns()
+    try:
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(n - 1):
+                tg.create_task(waiter(shared))
+            tg.create_task(failing())
+    except* ValueError as group:
+        errors = group.exceptions
+    out["wall_ns"] = time.perf_counter_ns() - start
+    if len(errors) != 1:
+        out["failure"] = f"group-lists-{len(errors)}-failures"
+
+
 WORKLOADS = {
     "spawn": spawn,
     "pingpong": pingpong,
@@ -181,6 +207,7 @@ WORKLOADS = {
     "cancel-fanout": cancel_fanout,
     "memory": memory,
     "gather-done": gather_done,
+    "taskgroup-fail": taskgroup_fail,
 }
 
 

@@ -35,6 +35,9 @@ G_BEGIN_DECLS
  * @WEFT_ERROR_INVALID_ARGUMENT: an argument is out of range, such as a NaN delay
  * @WEFT_ERROR_WRONG_TYPE: the future's value is not of the requested type
  * @WEFT_ERROR_FIBER_STACK: no stack could be allocated for a fiber
+ * @WEFT_ERROR_TASK_GROUP: tasks of a #WeftTaskGroup failed (asyncio's
+ *   ExceptionGroup): weft_task_group_error_get_failure() lists what each
+ *   task raised, the group's own body last
  *
  * Error codes of the %WEFT_ERROR domain.
  */
@@ -48,6 +51,7 @@ typedef enum
   WEFT_ERROR_INVALID_ARGUMENT,
   WEFT_ERROR_WRONG_TYPE,
   WEFT_ERROR_FIBER_STACK,
+  WEFT_ERROR_TASK_GROUP,
 } WeftError;
 
 GQuark weft_error_quark (void);

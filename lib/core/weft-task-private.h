@@ -11,5 +11,6 @@ G_BEGIN_DECLS
 
 gboolean    weft_task_is_stepping      (WeftTask *self);
 const char *weft_task_peek_name        (WeftTask *self);
+void        weft_task_recancel_after_resume (WeftTask *self);
 
 G_END_DECLS

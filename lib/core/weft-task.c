@@ -77,6 +77,7 @@ typedef struct
   guint8                state;
   guint8                request;
   guint                 must_cancel : 1;
+  guint                 must_cancel_after_resume : 1;
   guint                 started : 1;
 } WeftTaskPrivate;
 
@@ -252,6 +253,13 @@ take_resume_error (WeftTask   *self,
           g_clear_error (&error);
           error = weft_cancelled_error_new (priv->cancel_message);
         }
+    }
+
+  if (priv->must_cancel_after_resume)
+    {
+      priv->must_cancel_after_resume = FALSE;
+      priv->must_cancel = TRUE;
+      g_clear_pointer (&priv->cancel_message, g_free);
     }
 
   return error;
@@ -481,6 +489,20 @@ weft_task_peek_name (WeftTask *self)
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
   return priv->name;
+}
+
+/* G10: a TaskGroup that raises while its parent is being cancelled calls
+ * uncancel() then cancel() on the parent, which is running its __aexit__:
+ * the count is unchanged and the next await raises. A Weft parent waits on
+ * the group's future instead, so the request must skip the outcome of that
+ * future and wait for the await after it.
+ */
+void
+weft_task_recancel_after_resume (WeftTask *self)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  priv->must_cancel_after_resume = TRUE;
 }
 
 static gboolean
