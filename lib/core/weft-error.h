@@ -35,6 +35,12 @@ G_BEGIN_DECLS
  * @WEFT_ERROR_INVALID_ARGUMENT: an argument is out of range, such as a NaN delay
  * @WEFT_ERROR_WRONG_TYPE: the future's value is not of the requested type
  * @WEFT_ERROR_FIBER_STACK: no stack could be allocated for a fiber
+ * @WEFT_ERROR_LOOKUP: a #WeftContextVar has no value in the current context
+ *   and no default (Python's LookupError)
+ * @WEFT_ERROR_BAD_TOKEN: weft_context_var_reset() got a token already used,
+ *   made by another variable, or made in another context
+ * @WEFT_ERROR_CONTEXT_ENTERED: weft_context_run() on a context that is
+ *   already entered
  *
  * Error codes of the %WEFT_ERROR domain.
  */
@@ -48,6 +54,9 @@ typedef enum
   WEFT_ERROR_INVALID_ARGUMENT,
   WEFT_ERROR_WRONG_TYPE,
   WEFT_ERROR_FIBER_STACK,
+  WEFT_ERROR_LOOKUP,
+  WEFT_ERROR_BAD_TOKEN,
+  WEFT_ERROR_CONTEXT_ENTERED,
 } WeftError;
 
 GQuark weft_error_quark (void);
