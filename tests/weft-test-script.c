@@ -36,6 +36,14 @@ run_plain_op (WeftTestScript   *script,
                                                 script->child_flags);
       break;
 
+    case OP_MARK:
+      weft_test_log (script->log, "%s%" G_GINT64_FORMAT, script->name, op->arg);
+      break;
+
+    case OP_HOOK:
+      script->hook (script, task);
+      break;
+
     case OP_LOG_CURRENT:
       weft_test_log (script->log, "%s:current=%s", script->name,
                      weft_task_get_name (weft_task_get_current ()));

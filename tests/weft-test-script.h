@@ -21,6 +21,8 @@ typedef enum
   OP_LOG_CURRENT,       /* log "<name>:current=<current task's name>" */
   OP_RETURN,            /* return arg */
   OP_FAIL,              /* return a G_IO_ERROR_FAILED error */
+  OP_MARK,              /* log "<name><arg>" */
+  OP_HOOK,              /* call the script's hook */
 } WeftTestOpCode;
 
 typedef struct
@@ -30,6 +32,9 @@ typedef struct
 } WeftTestOp;
 
 typedef struct _WeftTestScript WeftTestScript;
+
+typedef void (*WeftTestHook) (WeftTestScript *script,
+                              WeftTask       *task);
 
 struct _WeftTestScript
 {
@@ -43,6 +48,8 @@ struct _WeftTestScript
   WeftContext      *child_context;
   WeftTaskFlags     child_flags;
   WeftTask         *spawned;        /* owned */
+  WeftTestHook      hook;           /* for OP_HOOK */
+  gpointer          hook_data;
   guint             pc;
 };
 
