@@ -218,6 +218,7 @@ spawn_failing (WeftTestScript *driver,
   spawn_eager (driver, task);
   g_assert_false (weft_future_propagate (WEFT_FUTURE (driver->spawned), &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+  weft_test_script_clear (driver);
 }
 
 /* E3: an error in the eager step ends the task, not its creator */
@@ -229,7 +230,6 @@ test_error_in_eager_step (WeftTestLoop  *loop,
   Scenario scenario = { NULL, &child };
 
   run_driver (KIND (data), spawn_failing, &scenario);
-  weft_test_script_clear (&child);
 }
 
 static const WeftTestOp blocks_ops[] = { { OP_MARK, 0 }, { OP_AWAIT }, { OP_MARK, 1 }, { OP_END } };
