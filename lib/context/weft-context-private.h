@@ -16,6 +16,7 @@ struct _WeftContext
 {
   gatomicrefcount  ref_count;
   gboolean         entered;
+  GObject         *owner;          /* an embedded context's: references go to it */
   WeftContextMap  *map;            /* replaced, never changed, by a set */
   guint64          serial;         /* names the context in tokens; 0 until one is made */
 };
@@ -54,9 +55,10 @@ weft_context_switch_out (WeftContext       *context,
 
 WeftContext      *weft_context_get_current     (gboolean          create);
 WeftContextMap   *weft_context_capture_map     (void);
-void              weft_context_init_scratch    (WeftContext      *scratch,
+void              weft_context_init_embedded   (WeftContext      *context,
+                                                gpointer          owner,
                                                 WeftContextMap   *map);
-void              weft_context_clear_scratch   (WeftContext      *scratch);
+void              weft_context_clear_embedded  (WeftContext      *context);
 guint64           weft_context_ensure_serial   (WeftContext      *self);
 void              weft_context_replace_map     (WeftContext      *self,
                                                 WeftContextMap   *map);

@@ -29,6 +29,10 @@ G_DEFINE_BOXED_TYPE (WeftContext, weft_context, weft_context_ref, weft_context_u
 
 WEFT_THREAD_LOCAL WeftContext *weft_context_current;
 
+/* The thread's base context, once created; the GPrivate frees it with the
+ * thread, the thread-local finds it without a call.
+ */
+static WEFT_THREAD_LOCAL WeftContext *thread_base_context;
 static GPrivate base_context = G_PRIVATE_INIT ((GDestroyNotify) weft_context_unref);
 static guint64 last_serial;
 
@@ -59,19 +63,16 @@ weft_context_new (void)
 WeftContext *
 weft_context_get_current (gboolean create)
 {
-  WeftContext *base;
-
   if (G_LIKELY (weft_context_current != NULL))
     return weft_context_current;
 
-  base = g_private_get (&base_context);
-  if (base == NULL && create)
+  if (thread_base_context == NULL && create)
     {
-      base = weft_context_new ();
-      base->entered = TRUE;
-      g_private_set (&base_context, base);
+      thread_base_context = weft_context_new ();
+      thread_base_context->entered = TRUE;
+      g_private_set (&base_context, thread_base_context);
     }
-  return base;
+  return thread_base_context;
 }
 
 static WeftContextMap *
@@ -89,24 +90,27 @@ weft_context_capture_map (void)
   return weft_context_map_ref (current_map ());
 }
 
-/* A context on the caller's stack, for a done callback: nothing outside
- * Weft can reach it, so it needs no reference count of its own. Takes
- * over @map.
+/* A context inside another structure, so that making one allocates
+ * nothing: a task's own copy, whose references are references on the
+ * task, or a done callback's, on the stack, which nothing outside Weft
+ * can reach (@owner %NULL). Takes over @map.
  */
 void
-weft_context_init_scratch (WeftContext    *scratch,
-                           WeftContextMap *map)
+weft_context_init_embedded (WeftContext    *context,
+                            gpointer        owner,
+                            WeftContextMap *map)
 {
-  g_atomic_ref_count_init (&scratch->ref_count);
-  scratch->entered = FALSE;
-  scratch->map = map;
-  scratch->serial = 0;
+  g_atomic_ref_count_init (&context->ref_count);
+  context->entered = FALSE;
+  context->owner = owner;
+  context->map = map;
+  context->serial = 0;
 }
 
 void
-weft_context_clear_scratch (WeftContext *scratch)
+weft_context_clear_embedded (WeftContext *context)
 {
-  g_clear_pointer (&scratch->map, weft_context_map_unref);
+  g_clear_pointer (&context->map, weft_context_map_unref);
 }
 
 guint64
@@ -180,7 +184,10 @@ weft_context_ref (WeftContext *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
-  g_atomic_ref_count_inc (&self->ref_count);
+  if (self->owner != NULL)
+    g_object_ref (self->owner);
+  else
+    g_atomic_ref_count_inc (&self->ref_count);
   return self;
 }
 
@@ -195,6 +202,11 @@ weft_context_unref (WeftContext *self)
 {
   g_return_if_fail (self != NULL);
 
+  if (self->owner != NULL)
+    {
+      g_object_unref (self->owner);
+      return;
+    }
   if (!g_atomic_ref_count_dec (&self->ref_count))
     return;
   weft_context_map_unref (self->map);

@@ -168,11 +168,11 @@ done_callback_run (WeftRunnable *runnable)
    * it sets goes nowhere: the copy lives on this stack, as nothing outside
    * can reach it.
    */
-  weft_context_init_scratch (&context, g_steal_pointer (&entry->context_map));
+  weft_context_init_embedded (&context, NULL, g_steal_pointer (&entry->context_map));
   weft_context_switch_in (&context, &saved);
   entry->callback (entry->future, entry->user_data);
   weft_context_switch_out (&context, &saved);
-  weft_context_clear_scratch (&context);
+  weft_context_clear_embedded (&context);
 
   if (entry->notify != NULL)
     entry->notify (entry->user_data);

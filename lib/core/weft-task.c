@@ -80,7 +80,8 @@ typedef struct
   GError               *resume_error;   /* raised at the next step instead of a result */
   const WeftAwaitSite  *site;
   GCancellable         *cancellable;
-  WeftContext          *context;        /* entered for every step */
+  WeftContext          *context;        /* entered for every step: own_context or a shared one */
+  WeftContext           own_context;    /* a copy of the creator's, allocating nothing */
   char                 *name;
   char                 *cancel_message;
   guint64               id;
@@ -401,10 +402,10 @@ weft_task_real_step (WeftTask     *self,
  */
 static gboolean
 starts_eagerly (WeftTask      *self,
+                WeftScheduler *scheduler,
                 WeftTaskFlags  flags)
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
-  WeftScheduler *scheduler = task_scheduler (self);
 
   if (flags & WEFT_TASK_FLAGS_LAZY_START)
     return FALSE;
@@ -426,18 +427,25 @@ weft_task_start (WeftTask      *self,
                  WeftTaskFlags  flags)
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+  WeftScheduler *scheduler = task_scheduler (self);
 
   /* C2, CV1: a given context is shared; otherwise a copy, O(1). */
-  priv->context = context != NULL ? weft_context_ref (context) : weft_context_copy_current ();
+  if (context != NULL)
+    priv->context = weft_context_ref (context);
+  else
+    {
+      weft_context_init_embedded (&priv->own_context, self, weft_context_capture_map ());
+      priv->context = &priv->own_context;
+    }
 
   /* T1: registered (I2: for the eager step too), with the registry's
    * reference, which task_step() drops once the task is done.
    */
-  weft_scheduler_register_task (task_scheduler (self), &priv->link);
+  weft_scheduler_register_task (scheduler, &priv->link);
   g_object_ref (self);
 
   /* E3, E4: the eager step is an ordinary step, run now. */
-  if (starts_eagerly (self, flags))
+  if (starts_eagerly (self, scheduler, flags))
     task_step (&priv->runnable.runnable);
   else
     schedule (self);
@@ -482,7 +490,10 @@ weft_task_finalize (GObject *object)
   g_clear_object (&priv->awaited);
   g_clear_error (&priv->resume_error);
   g_clear_object (&priv->cancellable);
-  g_clear_pointer (&priv->context, weft_context_unref);
+  if (priv->context == &priv->own_context)
+    weft_context_clear_embedded (&priv->own_context);
+  else if (priv->context != NULL)
+    weft_context_unref (priv->context);
   g_free (priv->name);
   g_free (priv->cancel_message);
 
