@@ -438,6 +438,37 @@ test_shared_context (WeftTestLoop  *loop,
   g_assert_cmpint (g_value_get_int64 (&value), ==, 2);
 }
 
+static const WeftTestOp sets_four_ops[] = { { OP_SET, 4 }, { OP_END } };
+
+static void
+read_four (gpointer data)
+{
+  g_assert_cmpint (weft_context_var_get_int64 (data, NULL), ==, 4);
+}
+
+/* CV, Task.get_context(): a task's context is an ordinary Context: it can
+ * be kept after the task and run later */
+static void
+test_task_context_outlives_task (WeftTestLoop  *loop,
+                                 gconstpointer  data)
+{
+  g_autoptr(WeftContextVar) var = int_var ("var", FALSE, 0);
+  WeftTestScript script = { "t", sets_four_ops, KIND (data), NULL, var };
+  WeftTask *task = weft_test_script_start (&script, NULL, WEFT_TASK_FLAGS_NONE);
+  g_autoptr(WeftContext) context = weft_context_ref (weft_task_get_context (task));
+  GWeakRef task_ref;
+
+  weft_test_run_until_idle ();
+  g_weak_ref_init (&task_ref, task);
+  g_object_unref (task);
+
+  g_assert_true (weft_context_run (context, read_four, var, NULL));
+  g_assert_cmpuint (weft_context_get_size (context), ==, 1);
+  g_clear_pointer (&context, weft_context_unref);
+  g_assert_null (g_weak_ref_get (&task_ref));
+  g_weak_ref_clear (&task_ref);
+}
+
 typedef struct
 {
   WeftContextVar *var;
@@ -583,6 +614,7 @@ main (int   argc,
   WEFT_TEST_ADD ("/context/copy-shares-map", test_copy_shares_map);
   weft_test_add_both_kinds ("context", "task-copies-context", test_task_copies_context);
   weft_test_add_both_kinds ("context", "shared-context", test_shared_context);
+  weft_test_add_both_kinds ("context", "task-context-outlives-task", test_task_context_outlives_task);
   WEFT_TEST_ADD ("/context/callback-context", test_callback_context);
   WEFT_TEST_ADD ("/context/callback-context-in-task", test_callback_context_in_task);
   WEFT_TEST_ADD ("/context/copy-runs-in-thread", test_copy_runs_in_thread);

@@ -113,6 +113,34 @@ test_eager_needs_running_context (WeftTestLoop  *loop,
   g_assert_cmpstr (log->str, ==, "a0");
 }
 
+static gboolean
+spawn_from_idle (gpointer data)
+{
+  WeftTestScript *script = data;
+
+  script->spawned = weft_test_script_start (script, NULL, WEFT_TASK_FLAGS_EAGER_START);
+  return G_SOURCE_REMOVE;
+}
+
+/* E2: a plain GLib callback (a GTK signal handler, say) dispatched by the
+ * context counts as "the loop is running" */
+static void
+test_eager_from_glib_callback (WeftTestLoop  *loop,
+                               gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  WeftTestScript child = { "a", first_step_ops, KIND (data), log };
+  g_autoptr(GSource) idle = g_idle_source_new ();
+
+  g_source_set_callback (idle, spawn_from_idle, &child, NULL);
+  g_source_attach (idle, loop->context);
+  while (child.spawned == NULL)
+    g_main_context_iteration (loop->context, TRUE);
+  g_assert_cmpstr (log->str, ==, "a0");
+  g_assert_true (weft_future_is_done (WEFT_FUTURE (child.spawned)));
+  weft_test_script_clear (&child);
+}
+
 static const WeftTestOp yields_ops[] = { { OP_MARK, 0 }, { OP_YIELD }, { OP_MARK, 1 }, { OP_END } };
 static const WeftTestOp later_ops[] = { { OP_MARK, 0 }, { OP_END } };
 
@@ -568,6 +596,7 @@ main (int   argc,
 
   weft_test_add_both_kinds ("eager", "completion", test_eager_completion);
   weft_test_add_both_kinds ("eager", "needs-running-context", test_eager_needs_running_context);
+  weft_test_add_both_kinds ("eager", "from-glib-callback", test_eager_from_glib_callback);
   weft_test_add_both_kinds ("eager", "yield-in-eager-step", test_yield_in_eager_step);
   weft_test_add_both_kinds ("eager", "future-during-eager-step", test_future_during_eager_step);
   weft_test_add_both_kinds ("eager", "error-in-eager-step", test_error_in_eager_step);

@@ -396,9 +396,20 @@ weft_task_real_step (WeftTask     *self,
     priv->func (self, awaited, error, priv->func_data);
 }
 
-/* E2: eager only where asked, and only while the context is dispatched
- * on this thread. A context already entered (the creator's own, shared)
- * cannot be entered again for the eager step: that task starts lazily.
+/* E2: asyncio's "the loop is running": this thread is inside a pass of
+ * the scheduler, or dispatches a source (a GTK signal handler, say) while
+ * it owns the context.
+ */
+static gboolean
+is_dispatching (WeftScheduler *scheduler)
+{
+  return weft_scheduler_get_running () == scheduler ||
+         (g_main_depth () > 0 && g_main_context_is_owner (weft_scheduler_get_context (scheduler)));
+}
+
+/* E2: eager only where asked, and only while the context is dispatched.
+ * A context already entered (the creator's own, shared) cannot be entered
+ * again for the eager step: that task starts lazily.
  */
 static gboolean
 starts_eagerly (WeftTask      *self,
@@ -411,7 +422,7 @@ starts_eagerly (WeftTask      *self,
     return FALSE;
   if (!(flags & WEFT_TASK_FLAGS_EAGER_START) && !weft_scheduler_get_eager_start (scheduler))
     return FALSE;
-  return weft_scheduler_get_running () == scheduler && !priv->context->entered;
+  return !priv->context->entered && is_dispatching (scheduler);
 }
 
 /*
@@ -579,9 +590,10 @@ check_flags (WeftTaskFlags flags)
  * copy of the current context, made in O(1).
  *
  * With %WEFT_TASK_FLAGS_EAGER_START, or with %WEFT_TASK_FLAGS_NONE while
- * the #GMainContext's default is eager, and if that context is being
- * dispatched on this thread, the first step runs before this returns, as
- * the current task: if it returns, the task comes back done and was never
+ * the #GMainContext's default is eager, and if this thread is dispatching
+ * that context (in a task step, a done callback, or any source's callback,
+ * such as a GTK signal handler, while it owns the context), the first step
+ * runs before this returns, as the current task: if it returns, the task comes back done and was never
  * queued. Otherwise, and with %WEFT_TASK_FLAGS_LAZY_START, the first step
  * is queued.
  *
@@ -690,6 +702,8 @@ weft_task_get_eager_start_default (GMainContext *context)
  * @self: a task
  *
  * Gets the context the task's steps run in: asyncio's Task.get_context().
+ * Unless the task was given one, the context lives inside the task: a
+ * reference on it is a reference on the task.
  *
  * Returns: (transfer none): the task's #WeftContext
  */
