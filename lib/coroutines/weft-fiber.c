@@ -60,7 +60,9 @@ fiber_main (void *data)
   WeftFiber *self = data;
   WeftTask *task = WEFT_TASK (self);
 
-  self->func (task, self->user_data);
+  /* weft_task_new_for_type (WEFT_TYPE_FIBER, ...) makes a fiber with no body. */
+  if (self->func != NULL)
+    self->func (task, self->user_data);
   if (!weft_future_is_done (WEFT_FUTURE (self)))
     weft_task_return_void (task);
 
