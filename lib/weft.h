@@ -8,6 +8,9 @@
 #define WEFT_INSIDE
 # include "core/weft-await-site.h"
 # include "core/weft-error.h"
+# include "context/weft-context-var.h"
+# include "context/weft-context-token.h"
+# include "context/weft-context.h"
 # include "core/weft-future.h"
 # include "gio/weft-gio-future.h"
 # include "gio/weft-gio-ops.h"

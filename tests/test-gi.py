@@ -9,7 +9,7 @@ import tempfile
 import gi
 
 gi.require_version('Weft', '1.0')
-from gi.repository import Gio, GLib, Weft  # noqa: E402
+from gi.repository import Gio, GLib, GObject, Weft  # noqa: E402
 
 tests = []
 
@@ -285,6 +285,39 @@ def task_group_gathers_failures():
     assert failure.message == 'body'
     assert raiser == main
     assert main.get_cancelling() == 0
+def context_var_copied_into_child_task():
+    # CV1: the child starts with the parent's values; its own set stays its own
+    context = GLib.MainContext.default()
+    var = Weft.ContextVar.new('request', GObject.TYPE_INT64, None)
+    seen = {}
+
+    def child_step(task, awaited, error):
+        seen['child_before'] = var.get_int64()
+        var.set_int64(2)
+        task.return_void()
+
+    def parent_step(task, awaited, error):
+        if awaited is None:
+            var.set_int64(1)
+            seen['child'] = Weft.Task.new('child', child_step)
+            task.await_at(seen['child'], None)
+        else:
+            seen['parent_after'] = var.get_int64()
+            task.return_void()
+
+    parent = Weft.Task.new('parent', parent_step)
+    drive(context, parent.is_done)
+    parent.propagate()
+    assert seen['child_before'] == 1
+    assert seen['parent_after'] == 1
+    found, value = seen['child'].get_context().get_value(var)
+    assert found and value == 2
+    try:
+        var.get_int64()  # outside any task: never set here
+    except GLib.Error as error:
+        assert error.matches(Weft.error_quark(), Weft.Error.LOOKUP)
+    else:
+        raise AssertionError('an unset variable without default must raise')
 
 
 def main():

@@ -38,6 +38,12 @@ G_BEGIN_DECLS
  * @WEFT_ERROR_TASK_GROUP: tasks of a #WeftTaskGroup failed (asyncio's
  *   ExceptionGroup): weft_task_group_error_get_failure() lists what each
  *   task raised, the group's own body last
+ * @WEFT_ERROR_LOOKUP: a #WeftContextVar has no value in the current context
+ *   and no default (Python's LookupError)
+ * @WEFT_ERROR_BAD_TOKEN: weft_context_var_reset() got a token already used,
+ *   made by another variable, or made in another context
+ * @WEFT_ERROR_CONTEXT_ENTERED: weft_context_run() on a context that is
+ *   already entered
  *
  * Error codes of the %WEFT_ERROR domain.
  */
@@ -52,6 +58,9 @@ typedef enum
   WEFT_ERROR_WRONG_TYPE,
   WEFT_ERROR_FIBER_STACK,
   WEFT_ERROR_TASK_GROUP,
+  WEFT_ERROR_LOOKUP,
+  WEFT_ERROR_BAD_TOKEN,
+  WEFT_ERROR_CONTEXT_ENTERED,
 } WeftError;
 
 GQuark weft_error_quark (void);

@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "weft-context-private.h"
 #include "weft-error-private.h"
 #include "weft-future-private.h"
 #include "weft-spinlock-private.h"
@@ -34,6 +35,7 @@ struct _DoneCallback
   WeftFutureCallback  callback;
   gpointer            user_data;
   GDestroyNotify      notify;
+  WeftContextMap     *context_map; /* CV2: what was current when it was added */
 };
 
 typedef struct
@@ -159,8 +161,19 @@ static void
 done_callback_run (WeftRunnable *runnable)
 {
   DoneCallback *entry = (DoneCallback *) runnable;
+  WeftContext context;
+  WeftContextSwitch saved;
 
+  /* CV2: in a copy of the context captured when it was added, so that what
+   * it sets goes nowhere: the copy lives on this stack, as nothing outside
+   * can reach it.
+   */
+  weft_context_init_embedded (&context, NULL, g_steal_pointer (&entry->context_map));
+  weft_context_switch_in (&context, &saved);
   entry->callback (entry->future, entry->user_data);
+  weft_context_switch_out (&context, &saved);
+  weft_context_clear_embedded (&context);
+
   if (entry->notify != NULL)
     entry->notify (entry->user_data);
   g_object_unref (entry->future);
@@ -172,6 +185,7 @@ done_callback_free (DoneCallback *entry)
 {
   if (entry->notify != NULL)
     entry->notify (entry->user_data);
+  weft_context_map_unref (entry->context_map);
   g_free (entry);
 }
 
@@ -1029,7 +1043,9 @@ weft_future_dup_error (WeftFuture *self)
  *
  * Arranges for @callback to run once @self is done. It is queued on the
  * future's context, never called from inside this function, even when
- * @self is already done.
+ * @self is already done. It runs in a copy of the #WeftContext current
+ * now: it sees the context variables as they are, and what it sets is
+ * not seen outside it.
  */
 void
 weft_future_add_done_callback (WeftFuture         *self,
@@ -1050,6 +1066,7 @@ weft_future_add_done_callback (WeftFuture         *self,
   entry->callback = callback;
   entry->user_data = user_data;
   entry->notify = notify;
+  entry->context_map = weft_context_capture_map ();
 
   if (!weft_future_add_waiter (self, &entry->runnable))
     {

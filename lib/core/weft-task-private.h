@@ -9,6 +9,10 @@
 
 G_BEGIN_DECLS
 
+WeftTask   *weft_task_construct        (GType          task_type);
+void        weft_task_start            (WeftTask      *self,
+                                        WeftContext   *context,
+                                        WeftTaskFlags  flags);
 gboolean    weft_task_is_stepping      (WeftTask *self);
 const char *weft_task_peek_name        (WeftTask *self);
 void        weft_task_recancel_after_resume (WeftTask *self);

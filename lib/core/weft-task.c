@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "weft-context-private.h"
 #include "weft-error-private.h"
 #include "weft-future-private.h"
 #include "weft-task-private.h"
@@ -38,6 +39,15 @@
  *
  * The context holds a reference on every unfinished task: a task runs to
  * completion even when nothing else references it.
+ *
+ * Every step runs in the task's #WeftContext: a copy of the context
+ * current at creation, or the one given to weft_task_new_full(), shared.
+ *
+ * An eager task (%WEFT_TASK_FLAGS_EAGER_START, or any task created while
+ * weft_task_set_eager_start_default() is on) runs its first step inside
+ * the call that creates it, as the current task. If that step returns, the
+ * task is done before it is ever queued; if it awaits, it goes on as any
+ * other task.
  */
 
 typedef enum
@@ -70,6 +80,8 @@ typedef struct
   GError               *resume_error;   /* raised at the next step instead of a result */
   const WeftAwaitSite  *site;
   GCancellable         *cancellable;
+  WeftContext          *context;        /* entered for every step: own_context or a shared one */
+  WeftContext           own_context;    /* a copy of the creator's, allocating nothing */
   char                 *name;
   char                 *cancel_message;
   guint64               id;
@@ -79,11 +91,15 @@ typedef struct
   guint                 must_cancel : 1;
   guint                 must_cancel_after_resume : 1;
   guint                 started : 1;
+  guint                 start_deferred : 1;  /* weft_task_start() comes after construction */
 } WeftTaskPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (WeftTask, weft_task, WEFT_TYPE_FUTURE)
 
 static guint64 last_task_id;
+
+/* Set by weft_task_construct() for the one task it is constructing. */
+static WEFT_THREAD_LOCAL gboolean defer_next_start;
 
 static inline WeftTask *
 task_from_private (WeftTaskPrivate *priv)
@@ -272,13 +288,17 @@ run_step (WeftTask     *self,
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
   WeftScheduler *scheduler = task_scheduler (self);
+  WeftContextSwitch saved_context;
   gpointer previous;
 
   priv->state = TASK_RUNNING;
   priv->request = REQUEST_NONE;
 
+  /* CV1: every step runs in the task's own context. */
   previous = weft_scheduler_swap_current_task (scheduler, self);
+  weft_context_switch_in (priv->context, &saved_context);
   WEFT_TASK_GET_CLASS (self)->step (self, awaited, error);
+  weft_context_switch_out (priv->context, &saved_context);
   weft_scheduler_swap_current_task (scheduler, previous);
 }
 
@@ -384,6 +404,85 @@ weft_task_real_step (WeftTask     *self,
     priv->func (self, awaited, error, priv->func_data);
 }
 
+/* E2: asyncio's "the loop is running": this thread is inside a pass of
+ * the scheduler, or dispatches a source (a GTK signal handler, say) while
+ * it owns the context.
+ */
+static gboolean
+is_dispatching (WeftScheduler *scheduler)
+{
+  return weft_scheduler_get_running () == scheduler ||
+         (g_main_depth () > 0 && g_main_context_is_owner (weft_scheduler_get_context (scheduler)));
+}
+
+/* E2: eager only where asked, and only while the context is dispatched.
+ * A context already entered (the creator's own, shared) cannot be entered
+ * again for the eager step: that task starts lazily.
+ */
+static gboolean
+starts_eagerly (WeftTask      *self,
+                WeftScheduler *scheduler,
+                WeftTaskFlags  flags)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  if (flags & WEFT_TASK_FLAGS_LAZY_START)
+    return FALSE;
+  if (!(flags & WEFT_TASK_FLAGS_EAGER_START) && !weft_scheduler_get_eager_start (scheduler))
+    return FALSE;
+  return !priv->context->entered && is_dispatching (scheduler);
+}
+
+/*
+ * weft_task_start:
+ * @context: (nullable): the context to share, or %NULL for a copy of the
+ *   current one
+ *
+ * Registers the task and runs or queues its first step.
+ */
+void
+weft_task_start (WeftTask      *self,
+                 WeftContext   *context,
+                 WeftTaskFlags  flags)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+  WeftScheduler *scheduler = task_scheduler (self);
+
+  /* C2, CV1: a given context is shared; otherwise a copy, O(1). */
+  if (context != NULL)
+    priv->context = weft_context_ref (context);
+  else
+    {
+      weft_context_init_embedded (&priv->own_context, self, weft_context_capture_map ());
+      priv->context = &priv->own_context;
+    }
+
+  /* T1: registered (I2: for the eager step too), with the registry's
+   * reference, which task_step() drops once the task is done.
+   */
+  weft_scheduler_register_task (scheduler, &priv->link);
+  g_object_ref (self);
+
+  /* E3, E4: the eager step is an ordinary step, run now. */
+  if (starts_eagerly (self, scheduler, flags))
+    task_step (&priv->runnable.runnable);
+  else
+    schedule (self);
+}
+
+/*
+ * weft_task_construct:
+ *
+ * Constructs a task of @task_type without starting it, so that its
+ * creator can fill it in first and then call weft_task_start().
+ */
+WeftTask *
+weft_task_construct (GType task_type)
+{
+  defer_next_start = TRUE;
+  return g_object_new (task_type, NULL);
+}
+
 static void
 weft_task_constructed (GObject *object)
 {
@@ -392,10 +491,11 @@ weft_task_constructed (GObject *object)
 
   G_OBJECT_CLASS (weft_task_parent_class)->constructed (object);
 
-  /* T1: registered, and the first step queued behind what is already ready. */
-  weft_scheduler_register_task (task_scheduler (self), &priv->link);
-  g_object_ref (self);
-  schedule (self);
+  /* Built with g_object_new(): nothing is left to fill in, but the
+   * subclass's own construction may not be over, so never eager.
+   */
+  if (!priv->start_deferred)
+    weft_task_start (self, NULL, WEFT_TASK_FLAGS_LAZY_START);
 }
 
 static void
@@ -409,6 +509,10 @@ weft_task_finalize (GObject *object)
   g_clear_object (&priv->awaited);
   g_clear_error (&priv->resume_error);
   g_clear_object (&priv->cancellable);
+  if (priv->context == &priv->own_context)
+    weft_context_clear_embedded (&priv->own_context);
+  else if (priv->context != NULL)
+    weft_context_unref (priv->context);
   g_free (priv->name);
   g_free (priv->cancel_message);
 
@@ -434,6 +538,10 @@ weft_task_init (WeftTask *self)
 
   priv->runnable.runnable.run = task_step;
   priv->id = __atomic_add_fetch (&last_task_id, 1, __ATOMIC_RELAXED);
+
+  /* Taken here, before a subclass's init could construct another task. */
+  priv->start_deferred = defer_next_start;
+  defer_next_start = FALSE;
   weft_future_forbid_setters (WEFT_FUTURE (self));
 }
 
@@ -447,7 +555,9 @@ weft_task_init (WeftTask *self)
  *
  * Creates a stackless task and queues its first step on the thread-default
  * #GMainContext: asyncio's create_task(). @step is called once per step;
- * see #WeftTaskClass.step.
+ * see #WeftTaskClass.step. The task runs in a copy of the current
+ * #WeftContext, and starts eagerly if the #GMainContext's default says so;
+ * see weft_task_new_full().
  *
  * Returns: (transfer full): the new task
  */
@@ -457,19 +567,163 @@ weft_task_new (const char     *name,
                gpointer        user_data,
                GDestroyNotify  notify)
 {
+  return weft_task_new_full (name, NULL, WEFT_TASK_FLAGS_NONE, step, user_data, notify);
+}
+
+/* Known flags, and not both ways of starting at once. */
+static gboolean
+check_flags (WeftTaskFlags flags)
+{
+  const WeftTaskFlags both = WEFT_TASK_FLAGS_EAGER_START | WEFT_TASK_FLAGS_LAZY_START;
+
+  return (flags & ~both) == 0 && (flags & both) != both;
+}
+
+/**
+ * weft_task_new_full:
+ * @name: (nullable): the task's name, or %NULL for "Task-N"
+ * @context: (nullable): the #WeftContext to run in, shared; %NULL for a
+ *   copy of the current one
+ * @flags: how the task starts
+ * @step: (scope notified) (closure user_data) (destroy notify): the step
+ *   function of the stackless coroutine
+ * @user_data: data for @step
+ * @notify: (nullable): frees @user_data when the task is finalized
+ *
+ * Creates a stackless task: asyncio's create_task(coro, name=, context=,
+ * eager_start=).
+ *
+ * The task runs every step in @context, which it shares: what it sets
+ * there can be read from @context afterwards. Without one, it runs in a
+ * copy of the current context, made in O(1).
+ *
+ * With %WEFT_TASK_FLAGS_EAGER_START, or with %WEFT_TASK_FLAGS_NONE while
+ * the #GMainContext's default is eager, and if this thread is dispatching
+ * that context (in a task step, a done callback, or any source's callback,
+ * such as a GTK signal handler, while it owns the context), the first step
+ * runs before this returns, as the current task: if it returns, the task comes back done and was never
+ * queued. Otherwise, and with %WEFT_TASK_FLAGS_LAZY_START, the first step
+ * is queued.
+ *
+ * Returns: (transfer full): the new task
+ */
+WeftTask *
+weft_task_new_full (const char     *name,
+                    WeftContext    *context,
+                    WeftTaskFlags   flags,
+                    WeftStepFunc    step,
+                    gpointer        user_data,
+                    GDestroyNotify  notify)
+{
   WeftTask *self;
   WeftTaskPrivate *priv;
 
   g_return_val_if_fail (step != NULL, NULL);
+  g_return_val_if_fail (check_flags (flags), NULL);
 
-  self = g_object_new (WEFT_TYPE_TASK, NULL);
+  self = weft_task_construct (WEFT_TYPE_TASK);
   priv = weft_task_get_instance_private (self);
   priv->func = step;
   priv->func_data = user_data;
   priv->func_notify = notify;
   priv->name = g_strdup (name);
+  weft_task_start (self, context, flags);
 
   return self;
+}
+
+/**
+ * weft_task_new_for_type:
+ * @task_type: a #WeftTask subclass that implements #WeftTaskClass.step
+ * @name: (nullable): the task's name, or %NULL for "Task-N"
+ * @context: (nullable): the #WeftContext to run in, shared; %NULL for a
+ *   copy of the current one
+ * @flags: how the task starts
+ *
+ * Creates a task of a subclass, as weft_task_new_full() creates a
+ * stackless one: the counterpart of asyncio's
+ * create_eager_task_factory(custom_task_constructor). A subclass created
+ * with g_object_new() always starts lazily, in a copy of the current
+ * context: its construction may not be over when #GObject.constructed
+ * runs.
+ *
+ * Returns: (transfer full): the new task
+ */
+WeftTask *
+weft_task_new_for_type (GType          task_type,
+                        const char    *name,
+                        WeftContext   *context,
+                        WeftTaskFlags  flags)
+{
+  WeftTask *self;
+
+  g_return_val_if_fail (g_type_is_a (task_type, WEFT_TYPE_TASK), NULL);
+  g_return_val_if_fail (!G_TYPE_IS_ABSTRACT (task_type), NULL);
+  g_return_val_if_fail (check_flags (flags), NULL);
+
+  self = weft_task_construct (task_type);
+  if (name != NULL)
+    weft_task_set_name (self, name);
+  weft_task_start (self, context, flags);
+
+  return self;
+}
+
+/**
+ * weft_task_set_eager_start_default:
+ * @context: (nullable): a #GMainContext, or %NULL for the global default
+ *   one
+ * @eager_start: whether tasks start eagerly by default
+ *
+ * Makes tasks created on @context with %WEFT_TASK_FLAGS_NONE start
+ * eagerly, or lazily again: asyncio's
+ * `loop.set_task_factory(asyncio.eager_task_factory)` and
+ * `loop.set_task_factory(None)`. The per-task flags
+ * %WEFT_TASK_FLAGS_EAGER_START and %WEFT_TASK_FLAGS_LAZY_START override
+ * it. Call it from the thread that runs @context.
+ */
+void
+weft_task_set_eager_start_default (GMainContext *context,
+                                   gboolean      eager_start)
+{
+  weft_scheduler_set_eager_start (weft_scheduler_get_for_context (context), eager_start);
+}
+
+/**
+ * weft_task_get_eager_start_default:
+ * @context: (nullable): a #GMainContext, or %NULL for the global default
+ *   one
+ *
+ * Tells whether tasks created on @context start eagerly by default; see
+ * weft_task_set_eager_start_default().
+ *
+ * Returns: %TRUE if they do
+ */
+gboolean
+weft_task_get_eager_start_default (GMainContext *context)
+{
+  return weft_scheduler_get_eager_start (weft_scheduler_get_for_context (context));
+}
+
+/**
+ * weft_task_get_context:
+ * @self: a task
+ *
+ * Gets the context the task's steps run in: asyncio's Task.get_context().
+ * Unless the task was given one, the context lives inside the task: a
+ * reference on it is a reference on the task.
+ *
+ * Returns: (transfer none): the task's #WeftContext
+ */
+WeftContext *
+weft_task_get_context (WeftTask *self)
+{
+  WeftTaskPrivate *priv;
+
+  g_return_val_if_fail (WEFT_IS_TASK (self), NULL);
+
+  priv = weft_task_get_instance_private (self);
+  return priv->context;
 }
 
 gboolean

@@ -11,6 +11,7 @@
 
 #include <gio/gio.h>
 
+#include "context/weft-context.h"
 #include "weft-await-site.h"
 #include "weft-future.h"
 
@@ -61,10 +62,42 @@ typedef void (*WeftStepFunc) (WeftTask     *task,
                               const GError *error,
                               gpointer      user_data);
 
+/**
+ * WeftTaskFlags:
+ * @WEFT_TASK_FLAGS_NONE: start as the #GMainContext's default says; see
+ *   weft_task_set_eager_start_default()
+ * @WEFT_TASK_FLAGS_EAGER_START: run the first step inside the creating
+ *   call, if the context is being dispatched (asyncio's eager_start=True)
+ * @WEFT_TASK_FLAGS_LAZY_START: queue the first step, whatever the
+ *   context's default (asyncio's eager_start=False)
+ *
+ * How a task starts.
+ */
+typedef enum /*< flags >*/
+{
+  WEFT_TASK_FLAGS_NONE        = 0,
+  WEFT_TASK_FLAGS_EAGER_START = 1 << 0,
+  WEFT_TASK_FLAGS_LAZY_START  = 1 << 1,
+} WeftTaskFlags;
+
 WeftTask       *weft_task_new                (const char          *name,
                                               WeftStepFunc         step,
                                               gpointer             user_data,
                                               GDestroyNotify       notify);
+WeftTask       *weft_task_new_full           (const char          *name,
+                                              WeftContext         *context,
+                                              WeftTaskFlags        flags,
+                                              WeftStepFunc         step,
+                                              gpointer             user_data,
+                                              GDestroyNotify       notify);
+WeftTask       *weft_task_new_for_type       (GType                task_type,
+                                              const char          *name,
+                                              WeftContext         *context,
+                                              WeftTaskFlags        flags);
+void            weft_task_set_eager_start_default (GMainContext   *context,
+                                              gboolean             eager_start);
+gboolean        weft_task_get_eager_start_default (GMainContext   *context);
+WeftContext    *weft_task_get_context        (WeftTask            *self);
 
 void            weft_task_await              (WeftTask            *self,
                                               WeftFuture          *future);

@@ -11,6 +11,7 @@
 #include "weft-future-private.h"
 #include "weft-stack-private.h"
 #include "weft-task-private.h"
+#include "weft-tls-private.h"
 
 /**
  * WeftFiber:
@@ -48,13 +49,20 @@ G_DEFINE_FINAL_TYPE (WeftFiber, weft_fiber, WEFT_TYPE_TASK)
 
 static gsize default_stack_size = DEFAULT_STACK_SIZE;
 
+/* The fiber whose stack this thread runs on: an eager fiber starts on its
+ * creator's.
+ */
+static WEFT_THREAD_LOCAL WeftFiber *running_fiber;
+
 static void
 fiber_main (void *data)
 {
   WeftFiber *self = data;
   WeftTask *task = WEFT_TASK (self);
 
-  self->func (task, self->user_data);
+  /* weft_task_new_for_type (WEFT_TYPE_FIBER, ...) makes a fiber with no body. */
+  if (self->func != NULL)
+    self->func (task, self->user_data);
   if (!weft_future_is_done (WEFT_FUTURE (self)))
     weft_task_return_void (task);
 
@@ -85,15 +93,25 @@ weft_fiber_step (WeftTask     *task,
                  const GError *error)
 {
   WeftFiber *self = WEFT_FIBER (task);
+  WeftFiber *outer;
 
   if (!ensure_stack (self))
     return;
 
+  outer = running_fiber;
+  running_fiber = self;
   self->resume_error = error;
   weft_stack_guard_enter (&self->stack, weft_task_peek_name (task), weft_task_get_id (task));
   weft_fiber_context_switch (&self->caller, &self->context);
-  weft_stack_guard_leave ();
   self->resume_error = NULL;
+  running_fiber = outer;
+
+  /* Back on the stack of the fiber whose step created us eagerly, if any. */
+  if (outer != NULL)
+    weft_stack_guard_enter (&outer->stack, weft_task_peek_name (WEFT_TASK (outer)),
+                            weft_task_get_id (WEFT_TASK (outer)));
+  else
+    weft_stack_guard_leave ();
 
   /* The stack goes back to the pool as soon as the fiber is over. */
   if (self->finished)
@@ -133,7 +151,9 @@ weft_fiber_init (WeftFiber *self)
  * @notify: (nullable): frees @user_data when the task is finalized
  *
  * Creates a fiber task and queues its first step on the thread-default
- * #GMainContext. The stack is allocated when the fiber first runs.
+ * #GMainContext, or runs it at once if that context's default is eager
+ * (see weft_fiber_new_full()). The stack is allocated when the fiber first
+ * runs.
  *
  * Returns: (transfer full): the new task
  */
@@ -143,16 +163,45 @@ weft_fiber_new (const char     *name,
                 gpointer        user_data,
                 GDestroyNotify  notify)
 {
+  return weft_fiber_new_full (name, NULL, WEFT_TASK_FLAGS_NONE, func, user_data, notify);
+}
+
+/**
+ * weft_fiber_new_full:
+ * @name: (nullable): the task's name, or %NULL for "Task-N"
+ * @context: (nullable): the #WeftContext to run in, shared; %NULL for a
+ *   copy of the current one
+ * @flags: how the task starts
+ * @func: (scope notified) (closure user_data) (destroy notify): the body
+ * @user_data: data for @func
+ * @notify: (nullable): frees @user_data when the task is finalized
+ *
+ * Creates a fiber task, with a context and start flags as
+ * weft_task_new_full() does: asyncio's create_task(coro, name=, context=,
+ * eager_start=). An eager fiber runs on its own stack up to its first
+ * suspension before this returns.
+ *
+ * Returns: (transfer full): the new task
+ */
+WeftTask *
+weft_fiber_new_full (const char     *name,
+                     WeftContext    *context,
+                     WeftTaskFlags   flags,
+                     WeftFiberFunc   func,
+                     gpointer        user_data,
+                     GDestroyNotify  notify)
+{
   WeftFiber *self;
 
   g_return_val_if_fail (func != NULL, NULL);
 
-  self = g_object_new (WEFT_TYPE_FIBER, NULL);
+  self = WEFT_FIBER (weft_task_construct (WEFT_TYPE_FIBER));
   self->func = func;
   self->user_data = user_data;
   self->notify = notify;
   if (name != NULL)
     weft_task_set_name (WEFT_TASK (self), name);
+  weft_task_start (WEFT_TASK (self), context, flags);
 
   return WEFT_TASK (self);
 }

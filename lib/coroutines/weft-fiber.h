@@ -34,6 +34,12 @@ WeftTask  *weft_fiber_new                    (const char          *name,
                                               WeftFiberFunc        func,
                                               gpointer             user_data,
                                               GDestroyNotify       notify);
+WeftTask  *weft_fiber_new_full               (const char          *name,
+                                              WeftContext         *context,
+                                              WeftTaskFlags        flags,
+                                              WeftFiberFunc        func,
+                                              gpointer             user_data,
+                                              GDestroyNotify       notify);
 void       weft_fiber_set_default_stack_size (gsize                stack_size);
 gsize      weft_fiber_get_default_stack_size (void);
 

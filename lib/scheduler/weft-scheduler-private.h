@@ -74,5 +74,8 @@ void           weft_scheduler_register_task      (WeftScheduler      *self,
 void           weft_scheduler_unregister_task    (WeftScheduler      *self,
                                                   WeftLink           *link);
 const WeftLink *weft_scheduler_peek_tasks        (WeftScheduler      *self);
+gboolean       weft_scheduler_get_eager_start    (WeftScheduler      *self);
+void           weft_scheduler_set_eager_start    (WeftScheduler      *self,
+                                                  gboolean            eager_start);
 
 G_END_DECLS

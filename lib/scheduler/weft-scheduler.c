@@ -49,6 +49,7 @@ struct _WeftScheduler
   WeftLink      *tasks_head;       /* unfinished tasks, oldest first; each holds a reference */
   WeftLink      *tasks_tail;
   gpointer       current_task;
+  gboolean       eager_start;      /* tasks start eagerly unless told otherwise */
 };
 
 static G_LOCK_DEFINE (schedulers);
@@ -521,4 +522,17 @@ const WeftLink *
 weft_scheduler_peek_tasks (WeftScheduler *self)
 {
   return self->tasks_head;
+}
+
+gboolean
+weft_scheduler_get_eager_start (WeftScheduler *self)
+{
+  return self->eager_start;
+}
+
+void
+weft_scheduler_set_eager_start (WeftScheduler *self,
+                                gboolean       eager_start)
+{
+  self->eager_start = eager_start;
 }
