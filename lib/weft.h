@@ -14,5 +14,7 @@
 # include "core/weft-sleep.h"
 # include "core/weft-run.h"
 # include "coroutines/weft-fiber.h"
+# include "threads/weft-to-thread.h"
+# include "threads/weft-run-threadsafe.h"
 # include "weft-enums.h"
 #undef WEFT_INSIDE
