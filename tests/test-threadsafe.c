@@ -627,7 +627,8 @@ typedef struct
 {
   Ring         *ring;
   guint         index;
-  GThread      *thread;
+  GThread      *handle;         /* the test thread's, to join */
+  GThread      *thread;         /* the member's own */
   GMainContext *context;
   WeftFuture   *all_done;       /* bound to context */
   gint64        sum;
@@ -725,13 +726,13 @@ test_ring (WeftTestLoop  *loop,
     {
       ring.members[i].ring = &ring;
       ring.members[i].index = i;
-      ring.members[i].thread = g_thread_new ("member", member_thread, &ring.members[i]);
+      ring.members[i].handle = g_thread_new ("member", member_thread, &ring.members[i]);
     }
   for (guint i = 0; i < N_THREADS; i++)
     {
       Member *m = &ring.members[i];
 
-      g_thread_join (m->thread);
+      g_thread_join (m->handle);
       g_assert_cmpuint (m->wrong_place, ==, 0);
       g_assert_cmpint (m->sum, ==, N_SUBMITTED * i * 1000 + N_SUBMITTED * (N_SUBMITTED - 1) / 2);
       g_object_unref (m->all_done);

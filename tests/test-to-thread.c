@@ -161,13 +161,13 @@ test_no_value (WeftTestLoop  *loop,
 
   work_init (&work);
   work.set_no_value = TRUE;
-  future = weft_to_thread (work_func, &work, NULL);
+  future = weft_to_thread (work_func, &work, work_freed);
   weft_test_run_until_done (future);
 
   g_assert_true (weft_future_get_value (future, &value, &error));
   g_assert_no_error (error);
   g_assert_false (G_IS_VALUE (&value));
-  g_assert_true (weft_test_gate_wait (&work.started, 1, WEFT_TEST_TIMEOUT));
+  g_assert_true (weft_test_gate_wait (&work.freed, 1, WEFT_TEST_TIMEOUT));
   work_clear (&work);
 }
 
@@ -176,8 +176,17 @@ test_no_value (WeftTestLoop  *loop,
 typedef struct
 {
   WeftTestGate *meeting;
+  WeftTestGate *freed;
   gint64        index;
 } Meeter;
+
+static void
+meeter_freed (gpointer user_data)
+{
+  Meeter *meeter = user_data;
+
+  weft_test_gate_add (meeter->freed, 1);
+}
 
 /* Returns only once all N_CONCURRENT functions are running at once. */
 static gboolean
@@ -201,15 +210,16 @@ static void
 test_concurrent (WeftTestLoop  *loop,
                  gconstpointer  data)
 {
-  WeftTestGate meeting;
+  WeftTestGate meeting, freed;
   Meeter meeters[N_CONCURRENT];
   WeftFuture *futures[N_CONCURRENT];
 
   weft_test_gate_init (&meeting);
+  weft_test_gate_init (&freed);
   for (guint i = 0; i < N_CONCURRENT; i++)
     {
-      meeters[i] = (Meeter) { &meeting, i };
-      futures[i] = weft_to_thread (meet_func, &meeters[i], NULL);
+      meeters[i] = (Meeter) { &meeting, &freed, i };
+      futures[i] = weft_to_thread (meet_func, &meeters[i], meeter_freed);
     }
   for (guint i = 0; i < N_CONCURRENT; i++)
     {
@@ -217,6 +227,8 @@ test_concurrent (WeftTestLoop  *loop,
       weft_test_assert_finished_int (futures[i], i * 10);
       g_object_unref (futures[i]);
     }
+  g_assert_true (weft_test_gate_wait (&freed, N_CONCURRENT, WEFT_TEST_TIMEOUT));
+  weft_test_gate_clear (&freed);
   weft_test_gate_clear (&meeting);
 }
 
@@ -322,7 +334,7 @@ test_cancel_before_start (WeftTestLoop  *loop,
       work_init (&blockers[i]);
       blockers[i].wait = TRUE;
       blockers[i].value = i;
-      futures[i] = weft_to_thread (work_func, &blockers[i], NULL);
+      futures[i] = weft_to_thread (work_func, &blockers[i], work_freed);
     }
   for (guint i = 0; i < n_workers; i++)
     g_assert_true (weft_test_gate_wait (&blockers[i].started, 1, WEFT_TEST_TIMEOUT));
@@ -343,6 +355,7 @@ test_cancel_before_start (WeftTestLoop  *loop,
       weft_test_run_until_done (futures[i]);
       weft_test_assert_finished_int (futures[i], i);
       g_object_unref (futures[i]);
+      g_assert_true (weft_test_gate_wait (&blockers[i].freed, 1, WEFT_TEST_TIMEOUT));
       work_clear (&blockers[i]);
     }
   work_clear (&work);

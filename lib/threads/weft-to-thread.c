@@ -31,14 +31,18 @@ typedef struct
   int             published;    /* atomic; see weft_to_thread() */
 } Job;
 
+/* The notify comes last: once it runs, the worker is done with everything. */
 static void
 job_free (Job *job)
 {
-  if (job->notify != NULL)
-    job->notify (job->user_data);
+  GDestroyNotify notify = job->notify;
+  gpointer user_data = job->user_data;
+
   g_object_unref (job->future);
   g_object_unref (job->cancellable);
   g_free (job);
+  if (notify != NULL)
+    notify (user_data);
 }
 
 static void
