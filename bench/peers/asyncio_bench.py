@@ -29,6 +29,7 @@ DEFAULT_N = {
     "sleepers-1m": 1_000_000,
     "cancel-fanout": 100_000,
     "memory": 100_000,
+    "to-thread": 20_000,
 }
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -158,6 +159,22 @@ async def memory(n, out):
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+# to-thread: round trips to the default executor, one after the other
+
+def plus_one(x):
+    return x + 1
+
+
+async def to_thread(n, out):
+    total = 0
+    start = time.perf_counter_ns()
+    for _ in range(n):
+        total += await asyncio.to_thread(plus_one, 1)
+    out["wall_ns"] = time.perf_counter_ns() - start
+    if total != 2 * n:
+        out["failure"] = f"sum-{total}-instead-of-{2 * n}"
+
+
 WORKLOADS = {
     "spawn": spawn,
     "pingpong": pingpong,
@@ -165,6 +182,7 @@ WORKLOADS = {
     "sleepers-1m": sleepers,
     "cancel-fanout": cancel_fanout,
     "memory": memory,
+    "to-thread": to_thread,
 }
 
 
