@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import sys
+import threading
 
 import gi
 
@@ -120,6 +121,39 @@ def step_function_task_and_cancel():
     assert task.is_cancelled()
     assert seen[-1].message == 'enough'
     assert task.get_cancellable().is_cancelled()
+
+
+@test
+def to_thread_from_python():
+    # TH1: the Python function runs on a worker thread; the loop's thread
+    # blocks on the future with weft_future_wait(), as it does not run it.
+    main_thread = threading.get_ident()
+    ran_on = []
+
+    def work(cancellable):
+        ran_on.append(threading.get_ident())
+        return True, 41 + 1
+
+    future = Weft.to_thread(work)
+    assert future.wait(30.0)
+    ok, value = future.get_value()
+    assert ok and value == 42
+    assert ran_on and ran_on[0] != main_thread
+
+
+@test
+def run_coroutine_threadsafe_from_python():
+    # RC1: a stackless Python coroutine made on another context; the
+    # returned future belongs to the caller's.
+    target = GLib.MainContext.new()
+
+    def step(task, awaited, error):
+        task.return_int64(7)
+
+    future = Weft.run_coroutine_threadsafe(target, 'py', step)
+    assert future.get_context() == GLib.MainContext.default()
+    drive(target, future.is_done)
+    assert future.get_int64() == 7
 
 
 def main():

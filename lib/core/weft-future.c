@@ -1199,6 +1199,8 @@ weft_future_wait (WeftFuture  *self,
   if (timeout >= 0)
     deadline = g_get_monotonic_time () + (gint64) MIN (timeout * G_USEC_PER_SEC, (double) G_MAXINT64 / 2);
 
+  /* Finalizing the future would free the done list, us included. */
+  g_object_ref (self);
   g_mutex_init (&blocked.mutex);
   g_cond_init (&blocked.cond);
 
@@ -1213,6 +1215,7 @@ weft_future_wait (WeftFuture  *self,
 
   g_cond_clear (&blocked.cond);
   g_mutex_clear (&blocked.mutex);
+  g_object_unref (self);
 
   if (!done)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
