@@ -31,9 +31,7 @@ struct _WeftChainedFuture
   gpointer         factory_data;
   GDestroyNotify   factory_notify;
 
-  /* Only the target's thread touches these. */
-  WeftTask        *task;
-  gboolean         task_cancelled;
+  WeftTask        *task;            /* only the target's thread touches it */
 };
 
 G_DEFINE_FINAL_TYPE (WeftChainedFuture, weft_chained_future, WEFT_TYPE_FUTURE)
@@ -54,23 +52,17 @@ drop_factory (WeftChainedFuture *self)
   self->factory_data = NULL;
 }
 
-/* RC2: on the target's thread, where the task may be cancelled. */
-static void
-cancel_task (WeftChainedFuture *self)
-{
-  if (self->task != NULL && !self->task_cancelled)
-    {
-      self->task_cancelled = TRUE;
-      weft_task_cancel (self->task, self->cancel_message);
-    }
-}
-
+/* RC2: on the target's thread, where the task may be cancelled. Queued
+ * once, after run_create unless the future was cancelled before run_create
+ * started, which then made no task.
+ */
 static void
 run_cancel (WeftRunnable *runnable)
 {
   WeftChainedFuture *self = from_runnable (runnable, G_STRUCT_OFFSET (WeftChainedFuture, cancel));
 
-  cancel_task (self);
+  if (self->task != NULL)
+    weft_task_cancel (self->task, self->cancel_message);
   g_object_unref (self);
 }
 
@@ -140,11 +132,9 @@ run_create (WeftRunnable *runnable)
     }
   else
     {
+      /* Cancelled since the check above: run_cancel is queued behind us. */
       weft_future_add_done_callback (WEFT_FUTURE (self->task), copy_outcome,
                                      g_object_ref (self), g_object_unref);
-      /* Cancelled while the factory ran: run_cancel found no task. */
-      if (weft_future_is_cancelled (WEFT_FUTURE (self)))
-        cancel_task (self);
     }
 
   g_object_unref (self);
