@@ -97,6 +97,12 @@ make_task (WeftChainedFuture  *self,
    */
   if (push)
     g_main_context_push_thread_default (context);
+  /* CONTEXT-VARS HOOK: asyncio makes the task inside the submitter's
+   * context variables (call_soon_threadsafe() copies them), so the task
+   * copies those. At merge: capture weft_context_copy_current() in
+   * weft_run_task_factory_threadsafe() and make the task below inside it
+   * with weft_context_run().
+   */
   task = self->factory (self->factory_data, error);
   if (push)
     g_main_context_pop_thread_default (context);
