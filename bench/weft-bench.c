@@ -1303,6 +1303,165 @@ bench_taskgroup_fail_weft_stackless (BenchResult *result)
 #endif /* !WEFT_BENCH_NO_WEFT */
 
 /* ---------------------------------------------------------------------- */
+/* to-thread: round trips to a worker thread, one after the other: hand a
+ * trivial function to a thread pool and get its value back on the loop
+ * (asyncio.to_thread) */
+
+static gint64 to_thread_sum;
+
+static void
+to_thread_gtask_func (GTask        *task,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  g_task_return_int (task, GPOINTER_TO_INT (task_data) + 1);
+}
+
+static void to_thread_gtask_next (void);
+
+static void
+to_thread_gtask_done (GObject      *source_object,
+                      GAsyncResult *res,
+                      gpointer      user_data)
+{
+  to_thread_sum += g_task_propagate_int (G_TASK (res), NULL);
+  if (--remaining > 0)
+    to_thread_gtask_next ();
+}
+
+static void
+to_thread_gtask_next (void)
+{
+  GTask *task = g_task_new (NULL, NULL, to_thread_gtask_done, NULL);
+
+  g_task_set_task_data (task, GINT_TO_POINTER (1), NULL);
+  g_task_run_in_thread (task, to_thread_gtask_func);
+  g_object_unref (task);
+}
+
+/* The GLib way: g_task_run_in_thread(), the result delivered by an idle
+ * source of the caller's context.
+ */
+static void
+bench_to_thread_gtask_thread (BenchResult *result)
+{
+  gint64 start;
+
+  remaining = result->n;
+  to_thread_sum = 0;
+
+  start = now_ns ();
+  to_thread_gtask_next ();
+  iterate_while_remaining ();
+  result->wall_ns = now_ns () - start;
+
+  if (to_thread_sum != 2 * result->n)
+    bench_fail (result, "sum %" G_GINT64_FORMAT " instead of %" G_GINT64_FORMAT, to_thread_sum, 2 * result->n);
+}
+
+#ifndef WEFT_BENCH_NO_WEFT
+
+static gboolean
+to_thread_weft_func (GCancellable  *cancellable,
+                     GValue        *value,
+                     gpointer       user_data,
+                     GError       **error)
+{
+  g_value_init (value, G_TYPE_INT64);
+  g_value_set_int64 (value, GPOINTER_TO_INT (user_data) + 1);
+  return TRUE;
+}
+
+static void
+to_thread_step (WeftTask     *task,
+                WeftFuture   *awaited,
+                const GError *error,
+                gpointer      user_data)
+{
+  if (error != NULL)
+    {
+      weft_task_return_error (task, g_error_copy (error));
+      return;
+    }
+  if (awaited != NULL)
+    {
+      to_thread_sum += weft_future_get_int64 (awaited, NULL);
+      remaining--;
+    }
+  if (remaining > 0)
+    {
+      g_autoptr(WeftFuture) future = weft_to_thread (to_thread_weft_func, GINT_TO_POINTER (1), NULL);
+
+      weft_task_await (task, future);
+    }
+  else
+    weft_task_return_void (task);
+}
+
+static void
+to_thread_fiber (WeftTask *task,
+                 gpointer  user_data)
+{
+  while (remaining > 0)
+    {
+      g_autoptr(WeftFuture) future = weft_to_thread (to_thread_weft_func, GINT_TO_POINTER (1), NULL);
+      g_autoptr(GError) error = NULL;
+
+      to_thread_sum += weft_await_int64 (future, &error);
+      if (error != NULL)
+        {
+          weft_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      remaining--;
+    }
+}
+
+static void
+bench_to_thread_weft (BenchResult *result,
+                      gboolean     fiber)
+{
+  g_autoptr(WeftTask) task = NULL;
+  gint64 start;
+  guint watchdog;
+
+  warm_up_weft ();
+  remaining = result->n;
+  to_thread_sum = 0;
+
+  start = now_ns ();
+  if (fiber)
+    task = weft_fiber_new (NULL, to_thread_fiber, NULL, NULL);
+  else
+    task = weft_task_new (NULL, to_thread_step, NULL, NULL);
+  watchdog = watch_tasks (result, &task, 1);
+  iterate_while_remaining ();
+  result->wall_ns = now_ns () - start;
+  unwatch_tasks (watchdog);
+
+  while (!weft_future_is_done (WEFT_FUTURE (task)))
+    g_main_context_iteration (NULL, TRUE);
+  check_tasks (result, &task, 1, FALSE);
+  if (to_thread_sum != 2 * result->n)
+    bench_fail (result, "sum %" G_GINT64_FORMAT " instead of %" G_GINT64_FORMAT, to_thread_sum, 2 * result->n);
+}
+
+static void
+bench_to_thread_weft_stackless (BenchResult *result)
+{
+  bench_to_thread_weft (result, FALSE);
+}
+
+static void
+bench_to_thread_weft_fiber (BenchResult *result)
+{
+  bench_to_thread_weft (result, TRUE);
+}
+
+#endif /* !WEFT_BENCH_NO_WEFT */
+
+/* ---------------------------------------------------------------------- */
 
 typedef struct
 {
@@ -1338,6 +1497,12 @@ static const BenchEntry entries[] = {
   { "memory", "weft-fiber", 20000, bench_memory_weft_fiber },
   { "gather-done", "weft", 100000, bench_gather_done_weft },
   { "taskgroup-fail", "weft-stackless", 100000, bench_taskgroup_fail_weft_stackless },
+#endif
+
+  { "to-thread", "gtask-thread", 20000, bench_to_thread_gtask_thread },
+#ifndef WEFT_BENCH_NO_WEFT
+  { "to-thread", "weft-stackless", 20000, bench_to_thread_weft_stackless },
+  { "to-thread", "weft-fiber", 20000, bench_to_thread_weft_fiber },
 #endif
 };
 

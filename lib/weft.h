@@ -25,5 +25,7 @@
 # include "combinators/weft-wait-future.h"
 # include "combinators/weft-as-completed.h"
 # include "structured/weft-task-group.h"
+# include "threads/weft-to-thread.h"
+# include "threads/weft-run-threadsafe.h"
 # include "weft-enums.h"
 #undef WEFT_INSIDE

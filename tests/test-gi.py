@@ -5,6 +5,7 @@
 
 import sys
 import tempfile
+import threading
 
 import gi
 
@@ -318,6 +319,36 @@ def context_var_copied_into_child_task():
         assert error.matches(Weft.error_quark(), Weft.Error.LOOKUP)
     else:
         raise AssertionError('an unset variable without default must raise')
+def to_thread_from_python():
+    # TH1: the Python function runs on a worker thread; the loop's thread
+    # blocks on the future with weft_future_wait(), as it does not run it.
+    main_thread = threading.get_ident()
+    ran_on = []
+
+    def work(cancellable):
+        ran_on.append(threading.get_ident())
+        return True, 41 + 1
+
+    future = Weft.to_thread(work)
+    assert future.wait(30.0)
+    ok, value = future.get_value()
+    assert ok and value == 42
+    assert ran_on and ran_on[0] != main_thread
+
+
+@test
+def run_coroutine_threadsafe_from_python():
+    # RC1: a stackless Python coroutine made on another context; the
+    # returned future belongs to the caller's.
+    target = GLib.MainContext.new()
+
+    def step(task, awaited, error):
+        task.return_int64(7)
+
+    future = Weft.run_coroutine_threadsafe(target, 'py', step)
+    assert future.get_context() == GLib.MainContext.default()
+    drive(target, future.is_done)
+    assert future.get_int64() == 7
 
 
 def main():

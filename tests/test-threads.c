@@ -70,6 +70,7 @@ typedef struct
   WeftFuture *future;
   gint64      value;
   guint       delay_usec;
+  int         posted;   /* atomic: GAsyncQueue's hand-off is invisible to ThreadSanitizer */
 } Job;
 
 static gpointer
@@ -81,6 +82,7 @@ completer_thread (gpointer user_data)
     {
       Job *job = g_async_queue_pop (queue);
 
+      g_assert_true (g_atomic_int_get (&job->posted));
       if (job->kind == JOB_QUIT)
         {
           g_free (job);
@@ -112,6 +114,7 @@ post_job (GAsyncQueue *queue,
   job->future = future != NULL ? g_object_ref (future) : NULL;
   job->value = value;
   job->delay_usec = delay_usec;
+  g_atomic_int_set (&job->posted, TRUE);
   g_async_queue_push (queue, job);
 }
 
@@ -292,7 +295,7 @@ static void
 racer_wait_for_start (Racer *r)
 {
   g_mutex_lock (r->mutex);
-  while (!*r->go)
+  while (!g_atomic_int_get (r->go))
     g_cond_wait (r->cond, r->mutex);
   g_mutex_unlock (r->mutex);
 }
@@ -349,7 +352,7 @@ test_cancel_race (WeftTestLoop  *loop,
   a = g_thread_new ("forwards", cancel_all, &forwards);
   b = g_thread_new ("backwards", cancel_all, &backwards);
   g_mutex_lock (&mutex);
-  go = TRUE;
+  g_atomic_int_set (&go, TRUE);
   g_cond_broadcast (&cond);
   g_mutex_unlock (&mutex);
   g_thread_join (a);
@@ -391,7 +394,7 @@ set_half (gpointer user_data)
   Setter *s = user_data;
 
   g_mutex_lock (s->mutex);
-  while (!*s->go)
+  while (!g_atomic_int_get (s->go))
     g_cond_wait (s->cond, s->mutex);
   g_mutex_unlock (s->mutex);
 
@@ -476,7 +479,7 @@ test_many_futures (WeftTestLoop  *loop,
   a = g_thread_new ("even", set_half, &even);
   b = g_thread_new ("odd", set_half, &odd);
   g_mutex_lock (&mutex);
-  go = TRUE;
+  g_atomic_int_set (&go, TRUE);
   g_cond_broadcast (&cond);
   g_mutex_unlock (&mutex);
 

@@ -210,3 +210,124 @@ weft_test_spawn_awaiting (Kind                kind,
     return weft_fiber_new (NULL, awaiting_fiber, awaiting, g_free);
   return weft_task_new (NULL, awaiting_step, awaiting, g_free);
 }
+
+void
+weft_test_gate_init (WeftTestGate *gate)
+{
+  pthread_condattr_t attr;
+
+  pthread_mutex_init (&gate->mutex, NULL);
+  pthread_condattr_init (&attr);
+  pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+  pthread_cond_init (&gate->cond, &attr);
+  pthread_condattr_destroy (&attr);
+  gate->count = 0;
+}
+
+void
+weft_test_gate_clear (WeftTestGate *gate)
+{
+  pthread_cond_destroy (&gate->cond);
+  pthread_mutex_destroy (&gate->mutex);
+}
+
+void
+weft_test_gate_add (WeftTestGate *gate,
+                    int           n)
+{
+  pthread_mutex_lock (&gate->mutex);
+  gate->count += n;
+  pthread_cond_broadcast (&gate->cond);
+  pthread_mutex_unlock (&gate->mutex);
+}
+
+int
+weft_test_gate_get (WeftTestGate *gate)
+{
+  int count;
+
+  pthread_mutex_lock (&gate->mutex);
+  count = gate->count;
+  pthread_mutex_unlock (&gate->mutex);
+  return count;
+}
+
+gboolean
+weft_test_gate_wait (WeftTestGate *gate,
+                     int           count,
+                     double        timeout)
+{
+  struct timespec deadline;
+  gboolean reached;
+
+  clock_gettime (CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += (time_t) timeout;
+  deadline.tv_nsec += (long) ((timeout - (time_t) timeout) * 1e9);
+  if (deadline.tv_nsec >= 1000000000L)
+    {
+      deadline.tv_sec++;
+      deadline.tv_nsec -= 1000000000L;
+    }
+
+  pthread_mutex_lock (&gate->mutex);
+  while (gate->count < count &&
+         pthread_cond_timedwait (&gate->cond, &gate->mutex, &deadline) == 0)
+    ;
+  reached = gate->count >= count;
+  pthread_mutex_unlock (&gate->mutex);
+
+  return reached;
+}
+
+static void
+await_fiber (WeftTask *task,
+             gpointer  user_data)
+{
+  WeftTestAwait *await = user_data;
+  g_autoptr(GError) error = NULL;
+  gint64 value = weft_await_int64 (await->future, &error);
+
+  await->resumed_on = g_thread_self ();
+  if (error != NULL)
+    weft_task_return_error (task, g_steal_pointer (&error));
+  else
+    weft_task_return_int64 (task, value);
+}
+
+static void
+await_step (WeftTask     *task,
+            WeftFuture   *awaited,
+            const GError *error,
+            gpointer      user_data)
+{
+  WeftTestAwait *await = user_data;
+  g_autoptr(GError) type_error = NULL;
+  gint64 value;
+
+  if (awaited == NULL && error == NULL)
+    {
+      weft_task_await (task, await->future);
+      return;
+    }
+
+  await->resumed_on = g_thread_self ();
+  if (error != NULL)
+    {
+      weft_task_return_error (task, g_error_copy (error));
+      return;
+    }
+  value = weft_future_get_int64 (awaited, &type_error);
+  if (type_error != NULL)
+    weft_task_return_error (task, g_steal_pointer (&type_error));
+  else
+    weft_task_return_int64 (task, value);
+}
+
+WeftTask *
+weft_test_spawn_awaiter (Kind           kind,
+                         WeftTestAwait *await)
+{
+  if (kind == KIND_FIBER)
+    return weft_fiber_new ("awaiter", await_fiber, await, NULL);
+  return weft_task_new ("awaiter", await_step, await, NULL);
+}

@@ -5,6 +5,8 @@
 
 #pragma once
 
+#include <pthread.h>
+
 #include <gio/gio.h>
 #include <weft.h>
 
@@ -72,5 +74,42 @@ WeftTask *weft_test_spawn_awaiting      (Kind               kind,
                                          WeftTestStartFunc  start,
                                          gpointer           user_data,
                                          WeftFuture       **started);
+/* A task of @kind that awaits @future and ends as it did: with its int64
+ * value, or its error. It records the thread it resumed on.
+ */
+typedef struct
+{
+  WeftFuture *future;
+  GThread    *resumed_on;
+} WeftTestAwait;
+
+WeftTask *weft_test_spawn_awaiter (Kind           kind,
+                                   WeftTestAwait *await);
+
+/* A counter threads wait on, made of pthread primitives so that
+ * ThreadSanitizer sees the hand-off (it does not see GLib's GMutex and
+ * GCond, which GLib implements with raw futexes). A gate is opened with
+ * weft_test_gate_add (gate, 1); N threads meet at one by each adding 1 and
+ * waiting for N.
+ */
+typedef struct
+{
+  pthread_mutex_t mutex;
+  pthread_cond_t  cond;
+  int             count;
+} WeftTestGate;
+
+void     weft_test_gate_init  (WeftTestGate *gate);
+void     weft_test_gate_clear (WeftTestGate *gate);
+void     weft_test_gate_add   (WeftTestGate *gate,
+                               int           n);
+int      weft_test_gate_get   (WeftTestGate *gate);
+/* Waits until the count reaches @count; FALSE after @timeout seconds. */
+gboolean weft_test_gate_wait  (WeftTestGate *gate,
+                               int           count,
+                               double        timeout);
+
+/* Generous: a hand-off that takes this long is a hang, not slowness. */
+#define WEFT_TEST_TIMEOUT 30.0
 
 G_END_DECLS

@@ -31,6 +31,7 @@ DEFAULT_N = {
     "memory": 100_000,
     "gather-done": 100_000,
     "taskgroup-fail": 100_000,
+    "to-thread": 20_000,
 }
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -199,6 +200,22 @@ async def taskgroup_fail(n, out):
         out["failure"] = f"group-lists-{len(errors)}-failures"
 
 
+# to-thread: round trips to the default executor, one after the other
+
+def plus_one(x):
+    return x + 1
+
+
+async def to_thread(n, out):
+    total = 0
+    start = time.perf_counter_ns()
+    for _ in range(n):
+        total += await asyncio.to_thread(plus_one, 1)
+    out["wall_ns"] = time.perf_counter_ns() - start
+    if total != 2 * n:
+        out["failure"] = f"sum-{total}-instead-of-{2 * n}"
+
+
 WORKLOADS = {
     "spawn": spawn,
     "pingpong": pingpong,
@@ -208,6 +225,7 @@ WORKLOADS = {
     "memory": memory,
     "gather-done": gather_done,
     "taskgroup-fail": taskgroup_fail,
+    "to-thread": to_thread,
 }
 
 

@@ -29,7 +29,8 @@ G_BEGIN_DECLS
  *   outside a fiber
  * @WEFT_ERROR_AWAIT_SELF: a task awaited itself
  * @WEFT_ERROR_WRONG_CONTEXT: a task awaited a future bound to another
- *   #GMainContext
+ *   #GMainContext, or weft_future_wait() was called on the thread that runs
+ *   the future's context
  * @WEFT_ERROR_BAD_YIELD: a step of a stackless task ended without returning,
  *   awaiting or yielding
  * @WEFT_ERROR_INVALID_ARGUMENT: an argument is out of range, such as a NaN delay

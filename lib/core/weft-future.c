@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <math.h>
 #include <string.h>
 
 #include <gio/gio.h>
@@ -358,6 +359,60 @@ weft_future_is_cancelled (WeftFuture *self)
   return weft_future_get_state (self) == WEFT_FUTURE_STATE_CANCELLED;
 }
 
+/* A thread blocked in weft_future_wait(). It sits in the done list like a
+ * task's wake-up, but is woken on the completing thread instead of being
+ * queued: the thread that runs the future's context may be busy, or there
+ * may be none.
+ */
+typedef struct
+{
+  WeftRunnable runnable;
+  GMutex       mutex;
+  GCond        cond;
+  gboolean     woken;   /* atomic, so that ThreadSanitizer sees the hand-off */
+} BlockedThread;
+
+static void
+blocked_thread_wake (WeftRunnable *runnable)
+{
+  BlockedThread *blocked = (BlockedThread *) runnable;
+
+  g_mutex_lock (&blocked->mutex);
+  g_atomic_int_set (&blocked->woken, TRUE);
+  g_cond_signal (&blocked->cond);
+  g_mutex_unlock (&blocked->mutex);
+}
+
+/* Unlinks the blocked threads from a NULL-terminated done chain, keeping
+ * the order of the rest. Returns the new head; @tail follows.
+ */
+static WeftRunnable *
+split_off_blocked_threads (WeftRunnable  *head,
+                           WeftRunnable **tail,
+                           WeftRunnable **blocked)
+{
+  WeftRunnable **link = &head;
+
+  *blocked = NULL;
+  *tail = NULL;
+  for (WeftRunnable *entry = head, *next; entry != NULL; entry = next)
+    {
+      next = entry->next;
+      if (entry->run == blocked_thread_wake)
+        {
+          entry->next = *blocked;
+          *blocked = entry;
+          continue;
+        }
+      *link = entry;
+      link = &entry->next;
+      *tail = entry;
+    }
+  *link = NULL;
+
+  return head;
+}
+
 /*
  * weft_future_complete:
  * @value: (nullable) (transfer full): the value, moved out of the GValue
@@ -375,7 +430,7 @@ complete_in_state (WeftFuture      *self,
                    WeftFutureState  state)
 {
   WeftFuturePrivate *priv = weft_future_get_instance_private (self);
-  WeftRunnable *head, *tail;
+  WeftRunnable *head, *tail, *blocked;
 
   future_lock (priv);
   if (priv->state != WEFT_FUTURE_STATE_PENDING)
@@ -400,12 +455,24 @@ complete_in_state (WeftFuture      *self,
   if (head == NULL)
     return TRUE;
 
+  head = split_off_blocked_threads (head, &tail, &blocked);
+
   /* Queued callbacks may outlive every other reference to the future. */
   for (WeftRunnable *entry = head; entry != NULL; entry = entry->next)
     if (entry->run == done_callback_run)
       ((DoneCallback *) entry)->future = g_object_ref (self);
 
-  weft_scheduler_push_chain (priv->scheduler, head, tail);
+  if (head != NULL)
+    weft_scheduler_push_chain (priv->scheduler, head, tail);
+
+  /* Last: a woken thread may return and free its waiter at once. */
+  while (blocked != NULL)
+    {
+      WeftRunnable *next = blocked->next;
+
+      blocked->run (blocked);
+      blocked = next;
+    }
 
   return TRUE;
 }
@@ -1128,4 +1195,130 @@ weft_future_remove_done_callback (WeftFuture         *self,
     }
 
   return count;
+}
+
+/* Takes @waiter off the done list. Returns %FALSE if completion took it. */
+static gboolean
+remove_waiter (WeftFuture   *self,
+               WeftRunnable *waiter)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+  WeftRunnable *entry, *last;
+  gboolean found = FALSE;
+
+  future_lock (priv);
+  entry = done_list_take (&priv->done_tail, &last);
+  while (entry != NULL)
+    {
+      WeftRunnable *next = entry->next;
+
+      if (entry == waiter)
+        found = TRUE;
+      else
+        done_list_append (&priv->done_tail, entry);
+      entry = next;
+    }
+  future_unlock (priv);
+
+  return found;
+}
+
+/* Returns %TRUE if woken, %FALSE once @deadline (monotonic; G_MAXINT64 for
+ * none) has passed.
+ */
+static gboolean
+blocked_thread_sleep (BlockedThread *blocked,
+                      gint64         deadline)
+{
+  gboolean woken;
+
+  g_mutex_lock (&blocked->mutex);
+  while (!(woken = g_atomic_int_get (&blocked->woken)))
+    {
+      if (deadline == G_MAXINT64)
+        g_cond_wait (&blocked->cond, &blocked->mutex);
+      else if (!g_cond_wait_until (&blocked->cond, &blocked->mutex, deadline))
+        {
+          woken = g_atomic_int_get (&blocked->woken);
+          break;
+        }
+    }
+  g_mutex_unlock (&blocked->mutex);
+
+  return woken;
+}
+
+/**
+ * weft_future_wait:
+ * @self: a future
+ * @timeout: how many seconds to wait at most; negative to wait for as long
+ *   as it takes
+ * @error: return location for a #GError
+ *
+ * Blocks the calling thread until @self is done: the waiting half of
+ * `concurrent.futures.Future.result(timeout)`, for a thread that does not
+ * run the future's #GMainContext, such as a worker waiting on a future
+ * returned by weft_run_coroutine_threadsafe(). Read the outcome afterwards
+ * with weft_future_propagate() or a getter.
+ *
+ * The thread that runs the future's context cannot wait for it: the
+ * context would never run what completes the future. Tasks await instead.
+ *
+ * Returns: %TRUE once @self is done; %FALSE with %G_IO_ERROR_TIMED_OUT if
+ *   @timeout passed first, or with %WEFT_ERROR_WRONG_CONTEXT, without
+ *   blocking, on the thread that runs or owns the future's context
+ */
+gboolean
+weft_future_wait (WeftFuture  *self,
+                  double       timeout,
+                  GError     **error)
+{
+  WeftFuturePrivate *priv;
+  BlockedThread blocked = { .runnable.run = blocked_thread_wake };
+  gint64 deadline = G_MAXINT64;
+  gboolean done;
+
+  g_return_val_if_fail (WEFT_IS_FUTURE (self), FALSE);
+  g_return_val_if_fail (!isnan (timeout), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = weft_future_get_instance_private (self);
+
+  /* Refused even when @self is already done, so that the mistake does not
+   * depend on timing.
+   */
+  if (weft_scheduler_get_running () == priv->scheduler ||
+      g_main_context_is_owner (weft_scheduler_get_context (priv->scheduler)))
+    {
+      g_set_error (error, WEFT_ERROR, WEFT_ERROR_WRONG_CONTEXT,
+                   "Cannot block on a %s from the thread that runs its GMainContext: it would wait for itself",
+                   G_OBJECT_TYPE_NAME (self));
+      return FALSE;
+    }
+
+  if (timeout >= 0)
+    deadline = g_get_monotonic_time () + (gint64) MIN (timeout * G_USEC_PER_SEC, (double) G_MAXINT64 / 2);
+
+  /* Finalizing the future would free the done list, us included. */
+  g_object_ref (self);
+  g_mutex_init (&blocked.mutex);
+  g_cond_init (&blocked.cond);
+
+  done = !weft_future_add_waiter (self, &blocked.runnable) ||
+         blocked_thread_sleep (&blocked, deadline);
+
+  /* Timed out, but completion may have unlinked us already: then its
+   * wake-up is on its way, and @blocked must outlive it.
+   */
+  if (!done && !remove_waiter (self, &blocked.runnable))
+    done = blocked_thread_sleep (&blocked, G_MAXINT64);
+
+  g_cond_clear (&blocked.cond);
+  g_mutex_clear (&blocked.mutex);
+  g_object_unref (self);
+
+  if (!done)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                 "The future was not done after %g seconds", timeout);
+  return done;
 }

@@ -115,6 +115,9 @@ gpointer         weft_future_get_pointer         (WeftFuture          *self,
 gboolean         weft_future_propagate           (WeftFuture          *self,
                                                   GError             **error);
 GError          *weft_future_dup_error           (WeftFuture          *self);
+gboolean         weft_future_wait                (WeftFuture          *self,
+                                                  double               timeout,
+                                                  GError             **error);
 
 void             weft_future_add_done_callback   (WeftFuture          *self,
                                                   WeftFutureCallback   callback,

@@ -23,6 +23,14 @@ extern "C" {
 # endif
 #endif
 
+#if defined (__SANITIZE_THREAD__)
+# define WEFT_FIBER_TSAN 1
+#elif defined (__has_feature)
+# if __has_feature (thread_sanitizer)
+#  define WEFT_FIBER_TSAN 1
+# endif
+#endif
+
 typedef struct _WeftFiberContext WeftFiberContext;
 
 /*
@@ -50,6 +58,13 @@ struct _WeftFiberContext
 
   /* ASan's fake stack (stack-use-after-return frames) while suspended. */
   void       *asan_fake_stack;
+
+  /* ThreadSanitizer's own state for this flow of execution: its shadow
+   * call stack, which a switch it is not told about would corrupt. A
+   * thread's own stack gets its thread's on the first switch away.
+   */
+  void       *tsan_fiber;
+  int         tsan_fiber_exited;
 };
 
 typedef void (*WeftFiberEntry) (void *arg);

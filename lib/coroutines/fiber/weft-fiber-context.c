@@ -50,6 +50,36 @@
 # define WEFT_FIBER_NO_ASAN
 #endif
 
+#ifdef WEFT_FIBER_TSAN
+# include <sanitizer/tsan_interface.h>
+
+static inline void
+weft_fiber_context_tsan_switch (WeftFiberContext *from,
+                                WeftFiberContext *to)
+{
+  /* Every time: a context may be iterated by different threads in turn. */
+  from->tsan_fiber = __tsan_get_current_fiber ();
+  __tsan_switch_to_fiber (to->tsan_fiber, 0);
+}
+
+/* Back from a switch: a fiber that exited can be forgotten now that it
+ * is not the current one.
+ */
+static inline void
+weft_fiber_context_tsan_reap (WeftFiberContext *origin)
+{
+  if (origin->tsan_fiber_exited)
+    {
+      __tsan_destroy_fiber (origin->tsan_fiber);
+      origin->tsan_fiber = NULL;
+      origin->tsan_fiber_exited = 0;
+    }
+}
+#else
+# define weft_fiber_context_tsan_switch(from, to) ((void) 0)
+# define weft_fiber_context_tsan_reap(origin) ((void) (origin))
+#endif
+
 #define WEFT_FIBER_HIDDEN __attribute__ ((__visibility__ ("hidden")))
 
 /* Reached from the assembly (or the ucontext start routine) as the first
@@ -316,6 +346,10 @@ weft_fiber_context_make (WeftFiberContext *ctx,
   ctx->stack_low = stack_low;
   ctx->stack_size = stack_size;
   ctx->asan_fake_stack = NULL;
+#ifdef WEFT_FIBER_TSAN
+  ctx->tsan_fiber = __tsan_create_fiber (0);
+  ctx->tsan_fiber_exited = 0;
+#endif
   ctx->sp = weft_fiber_context_prepare (stack_low, top, entry, arg);
 }
 
@@ -335,8 +369,10 @@ weft_fiber_context_switch (WeftFiberContext *from,
   WeftFiberContext *origin;
 
   weft_fiber_context_asan_start (&from->asan_fake_stack, to);
+  weft_fiber_context_tsan_switch (from, to);
   origin = weft_fiber_context_switch_raw (from, to);
   weft_fiber_context_asan_finish (from->asan_fake_stack, origin);
+  weft_fiber_context_tsan_reap (origin);
 }
 
 /**
@@ -353,6 +389,10 @@ weft_fiber_context_exit (WeftFiberContext *from,
 {
   /* No place to save the fake stack tells ASan to free it. */
   weft_fiber_context_asan_start (NULL, to);
+#ifdef WEFT_FIBER_TSAN
+  from->tsan_fiber_exited = 1;
+#endif
+  weft_fiber_context_tsan_switch (from, to);
   weft_fiber_context_switch_raw (from, to);
 
   abort ();
