@@ -452,10 +452,9 @@ complete_in_state (WeftFuture      *self,
   __atomic_store_n (&priv->state, state, __ATOMIC_RELEASE);
   future_unlock (priv);
 
-  if (head == NULL)
-    return TRUE;
-
-  head = split_off_blocked_threads (head, &tail, &blocked);
+  blocked = NULL;
+  if (head != NULL)
+    head = split_off_blocked_threads (head, &tail, &blocked);
 
   /* Queued callbacks may outlive every other reference to the future. */
   for (WeftRunnable *entry = head; entry != NULL; entry = entry->next)
@@ -464,6 +463,11 @@ complete_in_state (WeftFuture      *self,
 
   if (head != NULL)
     weft_scheduler_push_chain (priv->scheduler, head, tail);
+  else
+    /* Nothing to queue, yet the context's thread may be iterating until
+     * this very future is done, as weft_run_until_complete() does.
+     */
+    weft_scheduler_wake_if_elsewhere (priv->scheduler);
 
   /* Last: a woken thread may return and free its waiter at once. */
   while (blocked != NULL)

@@ -50,6 +50,7 @@ WeftScheduler *weft_scheduler_get_thread_default (void);
 WeftScheduler *weft_scheduler_get_for_context    (GMainContext       *context);
 WeftScheduler *weft_scheduler_get_running        (void);
 gboolean       weft_scheduler_is_foreign_thread  (WeftScheduler      *self);
+void           weft_scheduler_wake_if_elsewhere  (WeftScheduler      *self);
 GMainContext  *weft_scheduler_get_context        (WeftScheduler      *self);
 void           weft_scheduler_hold_context       (WeftScheduler      *self);
 void           weft_scheduler_release_context    (WeftScheduler      *self);

@@ -375,6 +375,14 @@ weft_scheduler_is_foreign_thread (WeftScheduler *self)
   return owner != NULL && owner != this_thread ();
 }
 
+/* Wakes the context unless the calling thread is the one iterating it. */
+void
+weft_scheduler_wake_if_elsewhere (WeftScheduler *self)
+{
+  if (g_atomic_pointer_get (&self->owner) != this_thread ())
+    g_main_context_wakeup (self->context);
+}
+
 GMainContext *
 weft_scheduler_get_context (WeftScheduler *self)
 {

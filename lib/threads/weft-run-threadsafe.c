@@ -80,8 +80,6 @@ copy_outcome (WeftFuture *task,
   if (error == NULL)
     weft_future_get_value (task, &value, NULL);
   weft_future_complete (WEFT_FUTURE (self), G_IS_VALUE (&value) ? &value : NULL, error);
-  /* Nothing may be queued to wake weft_run_until_complete() up. */
-  g_main_context_wakeup (weft_future_get_context (WEFT_FUTURE (self)));
   g_clear_object (&self->task);
 }
 

@@ -116,10 +116,6 @@ run_job (gpointer data,
 
   /* TH2: if the wait was abandoned, the outcome is dropped and freed here. */
   weft_future_complete (job->future, G_IS_VALUE (&result) ? &result : NULL, error);
-  /* With nothing waiting, completing queues nothing and so wakes nobody,
-   * yet weft_run_until_complete() may be polling for this very future.
-   */
-  g_main_context_wakeup (weft_future_get_context (job->future));
   job_free (job);
 }
 
