@@ -160,6 +160,9 @@ def wait_for_passes_the_value_through():
     inner.set_string('done')
     drive(context, waiter.is_done)
     assert waiter.dup_string() == 'done'
+
+
+@test
 def gio_operation_through_complete_method():
     context = GLib.MainContext.default()
     with tempfile.NamedTemporaryFile() as named:
@@ -205,6 +208,9 @@ def gio_wait_cancelled_kills_process():
     process.wait()
     assert process.get_if_signaled()
     assert process.get_term_sig() == 9
+
+
+@test
 def gather_results_by_index():
     a, b = Weft.Future.new(), Weft.Future.new()
     b.set_int64(2)
@@ -241,6 +247,9 @@ def as_completed_serves_inputs_in_order():
     drive(GLib.MainContext.default(), first.is_done)
     assert first.dup_object() == b
     assert Weft.shield(b) == b
+
+
+@test
 def task_group_gathers_failures():
     context = GLib.MainContext.default()
     gate = Weft.Future.new()
@@ -285,6 +294,9 @@ def task_group_gathers_failures():
     assert failure.message == 'body'
     assert raiser == main
     assert main.get_cancelling() == 0
+
+
+@test
 def context_var_copied_into_child_task():
     # CV1: the child starts with the parent's values; its own set stays its own
     context = GLib.MainContext.default()
