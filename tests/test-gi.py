@@ -297,6 +297,40 @@ def task_group_gathers_failures():
 
 
 @test
+def task_group_child_in_given_context():
+    # G13: the name and the context given pass through to the group's task
+    context = GLib.MainContext.default()
+    var = Weft.ContextVar.new('request', GObject.TYPE_INT64, None)
+    given = Weft.Context.new()
+    given.run(lambda *args: var.set_int64(7))
+    seen = {}
+
+    def child(task, awaited, error):
+        seen['name'] = task.get_name()
+        seen['value'] = var.get_int64()
+        seen['context'] = task.get_context()
+        task.return_void()
+
+    def parent(task, awaited, error):
+        if 'group' not in seen:
+            seen['group'] = Weft.TaskGroup.new()
+            seen['group'].create_task_full('named', given, Weft.TaskFlags.NONE, child)
+            task.sleep(0)  # the task runs
+        elif 'done' not in seen:
+            # PyGObject 3.42 cannot pass None for a GError.
+            seen['done'] = seen['group'].wait(GLib.Error('body', 'test-error', 2))
+            task.await_at(seen['done'], None)
+        else:
+            task.return_void()
+
+    main = Weft.Task.new('main', parent)
+    drive(context, main.is_done)
+    assert seen['name'] == 'named'
+    assert seen['value'] == 7
+    assert seen['context'] == given
+
+
+@test
 def context_var_copied_into_child_task():
     # CV1: the child starts with the parent's values; its own set stays its own
     context = GLib.MainContext.default()
