@@ -1394,16 +1394,6 @@ typedef struct
   WeftFuture    *waited;
 } TreeNode;
 
-static void
-tree_node_free (gpointer data)
-{
-  TreeNode *node = data;
-
-  g_clear_object (&node->group);
-  g_clear_object (&node->waited);
-  g_free (node);
-}
-
 static void tree_node_fiber (WeftTask *task,
                              gpointer  user_data);
 static void tree_node_step  (WeftTask     *task,
@@ -1423,9 +1413,9 @@ tree_node_spawn (WeftTaskGroup *group,
   *node = (TreeNode) { kind, depth, counts };
   counts->created++;
   if (kind == KIND_FIBER)
-    g_assert_nonnull (weft_task_group_create_fiber (group, NULL, tree_node_fiber, node, tree_node_free, &error));
+    g_assert_nonnull (weft_task_group_create_fiber (group, NULL, tree_node_fiber, node, g_free, &error));
   else
-    g_assert_nonnull (weft_task_group_create_task (group, NULL, tree_node_step, node, tree_node_free, &error));
+    g_assert_nonnull (weft_task_group_create_task (group, NULL, tree_node_step, node, g_free, &error));
   g_assert_no_error (error);
   node->creation_returned = TRUE;
 }
@@ -1449,6 +1439,18 @@ tree_node_start (TreeNode *node)
   return node->waited;
 }
 
+/* The node's group keeps the node's task: dropped at the end, or the
+ * task, its data and the group would keep each other alive.
+ */
+static void
+tree_node_end (TreeNode *node,
+               WeftTask *task)
+{
+  g_clear_object (&node->group);
+  g_clear_object (&node->waited);
+  weft_task_return_void (task);
+}
+
 static void
 tree_node_fiber (WeftTask *task,
                  gpointer  user_data)
@@ -1457,6 +1459,7 @@ tree_node_fiber (WeftTask *task,
 
   if (waited != NULL)
     g_assert_true (weft_await (waited, NULL));
+  tree_node_end (user_data, task);
 }
 
 static void
@@ -1471,7 +1474,7 @@ tree_node_step (WeftTask     *task,
   if (waited != NULL)
     weft_task_await (task, waited);
   else
-    weft_task_return_void (task);
+    tree_node_end (user_data, task);
 }
 
 static void
