@@ -1175,6 +1175,23 @@ creator_spawn_failing (Creator *c)
   g_assert_no_error (error);
 }
 
+/* G2: the group is shutting down: a task refused is not created, so an
+ * eager one never runs, and its data is freed. */
+static void
+creator_cancelled (Creator *c)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean freed = FALSE;
+
+  weft_test_log (c->driver->log, "creator:cancelled-at-%u", c->sleeps);
+  g_assert_null (weft_task_group_create_task_full (c->driver->group, "refused", NULL,
+                                                   WEFT_TASK_FLAGS_EAGER_START, never_step,
+                                                   &freed, set_true, &error));
+  g_assert_error (error, WEFT_ERROR, WEFT_ERROR_INVALID_STATE);
+  g_assert_nonnull (strstr (error->message, "is shutting down"));
+  g_assert_true (freed);
+}
+
 static void
 creator_fiber (WeftTask *task,
                gpointer  user_data)
@@ -1189,7 +1206,7 @@ creator_fiber (WeftTask *task,
       if (!weft_sleep (0, &error))
         {
           g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-          weft_test_log (c->driver->log, "creator:cancelled-at-%u", c->sleeps);
+          creator_cancelled (c);
           return;
         }
     }
@@ -1209,7 +1226,7 @@ creator_step (WeftTask     *task,
   else if (error != NULL)
     {
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      weft_test_log (c->driver->log, "creator:cancelled-at-%u", c->sleeps);
+      creator_cancelled (c);
       weft_task_return_void (task);
       return;
     }
@@ -1267,7 +1284,7 @@ check_failure_during_creation (Kind           kind,
 /* E9, gh-128550, test_cancels_task_if_created_during_creation (eager): a
  * task that fails in its eager step does not cancel anything inside its
  * creation; its creator, itself started eagerly, is cancelled at its 1st
- * sleep(0) */
+ * sleep(0); G2: an eager task the aborting group refuses never runs */
 static void
 test_failure_during_eager_creation (WeftTestLoop  *loop,
                                     gconstpointer  data)

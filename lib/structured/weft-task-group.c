@@ -61,6 +61,11 @@
  * that future: it makes the group cancel its tasks, as asyncio's
  * __aexit__ does when it catches CancelledError.
  *
+ * The group keeps a reference on its parent, and so may its failures. A
+ * stackless task that keeps its group in its data must drop it in the step
+ * that returns, or the task, its data and the group keep each other
+ * alive; a fiber holds it in a local, as above.
+ *
  * A group that is never waited for is a bug: when its parent finishes, a
  * critical names the group. A task that fails after its parent finished
  * is reported with a warning (asyncio's exception handler).
