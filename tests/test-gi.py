@@ -161,6 +161,9 @@ def wait_for_passes_the_value_through():
     inner.set_string('done')
     drive(context, waiter.is_done)
     assert waiter.dup_string() == 'done'
+
+
+@test
 def gio_operation_through_complete_method():
     context = GLib.MainContext.default()
     with tempfile.NamedTemporaryFile() as named:
@@ -206,6 +209,9 @@ def gio_wait_cancelled_kills_process():
     process.wait()
     assert process.get_if_signaled()
     assert process.get_term_sig() == 9
+
+
+@test
 def gather_results_by_index():
     a, b = Weft.Future.new(), Weft.Future.new()
     b.set_int64(2)
@@ -242,6 +248,9 @@ def as_completed_serves_inputs_in_order():
     drive(GLib.MainContext.default(), first.is_done)
     assert first.dup_object() == b
     assert Weft.shield(b) == b
+
+
+@test
 def task_group_gathers_failures():
     context = GLib.MainContext.default()
     gate = Weft.Future.new()
@@ -286,6 +295,43 @@ def task_group_gathers_failures():
     assert failure.message == 'body'
     assert raiser == main
     assert main.get_cancelling() == 0
+
+
+@test
+def task_group_child_in_given_context():
+    # G13: the name and the context given pass through to the group's task
+    context = GLib.MainContext.default()
+    var = Weft.ContextVar.new('request', GObject.TYPE_INT64, None)
+    given = Weft.Context.new()
+    given.run(lambda *args: var.set_int64(7))
+    seen = {}
+
+    def child(task, awaited, error):
+        seen['name'] = task.get_name()
+        seen['value'] = var.get_int64()
+        seen['context'] = task.get_context()
+        task.return_void()
+
+    def parent(task, awaited, error):
+        if 'group' not in seen:
+            seen['group'] = Weft.TaskGroup.new()
+            seen['group'].create_task_full('named', given, Weft.TaskFlags.NONE, child)
+            task.sleep(0)  # the task runs
+        elif 'done' not in seen:
+            # PyGObject 3.42 cannot pass None for a GError.
+            seen['done'] = seen['group'].wait(GLib.Error('body', 'test-error', 2))
+            task.await_at(seen['done'], None)
+        else:
+            task.return_void()
+
+    main = Weft.Task.new('main', parent)
+    drive(context, main.is_done)
+    assert seen['name'] == 'named'
+    assert seen['value'] == 7
+    assert seen['context'] == given
+
+
+@test
 def context_var_copied_into_child_task():
     # CV1: the child starts with the parent's values; its own set stays its own
     context = GLib.MainContext.default()

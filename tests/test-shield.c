@@ -1,7 +1,9 @@
-/* test-shield.c — weft_shield(): rules SH1–SH4
+/* test-shield.c — weft_shield(): rules SH1–SH5
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+
+#include <math.h>
 
 #include "weft-test-utils.h"
 
@@ -222,6 +224,96 @@ test_cancel_outer_exception (WeftTestLoop  *loop,
   g_test_assert_expected_messages ();
 }
 
+/* SH5: wait_for(shield(t), timeout) */
+typedef struct
+{
+  WeftFuture *inner;
+  WeftFuture *outer;
+  double      timeout;
+} ShieldedWait;
+
+static WeftFuture *
+ref_future (gpointer user_data)
+{
+  return g_object_ref (user_data);
+}
+
+static WeftFuture *
+wait_for_shield (gpointer user_data)
+{
+  ShieldedWait *w = user_data;
+
+  w->outer = weft_shield (w->inner);
+  return weft_wait_for (w->outer, w->timeout);
+}
+
+/* A caller of @kind awaits wait_for(shield(t), @timeout), t a task of
+ * @kind that finishes with 42 once released.
+ */
+static void
+check_wait_for_shield (Kind   kind,
+                       double timeout)
+{
+  g_autoptr(WeftFuture) gate = weft_future_new ();
+  g_autoptr(WeftTask) inner = weft_test_spawn_awaiting (kind, ref_future, gate, NULL);
+  ShieldedWait w = { WEFT_FUTURE (inner), NULL, timeout };
+  g_autoptr(WeftTask) caller = weft_test_spawn_awaiting (kind, wait_for_shield, &w, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (isinf (timeout))
+    {
+      weft_test_run_until_idle ();
+      g_assert_false (weft_future_is_done (WEFT_FUTURE (caller)));
+      weft_future_set_int64 (gate, 42);
+      weft_test_run_until_idle ();
+      weft_test_assert_finished_int (caller, 42);
+    }
+  else
+    {
+      /* Only the shield's outer future is cancelled: t goes on. */
+      weft_test_run_until_done (WEFT_FUTURE (caller));
+      g_assert_false (weft_future_propagate (WEFT_FUTURE (caller), &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+      g_assert_cmpuint (weft_task_get_cancelling (caller), ==, 0);
+      weft_test_assert_future_cancelled (w.outer, NULL);
+      g_assert_false (weft_future_is_done (WEFT_FUTURE (inner)));
+      g_assert_cmpuint (weft_task_get_cancelling (inner), ==, 0);
+
+      weft_future_set_int64 (gate, 42);
+      weft_test_run_until_idle ();
+    }
+
+  weft_test_assert_finished_int (inner, 42);
+  g_assert_cmpuint (weft_task_get_cancelling (inner), ==, 0);
+  g_clear_object (&w.outer);
+}
+
+/* SH5, test_shielded_timeout: the deadline cancels the shield's outer
+ * future, not t, which finishes with its value */
+static void
+test_wait_for_timeout (WeftTestLoop  *loop,
+                       gconstpointer  data)
+{
+  check_wait_for_shield (KIND (data), 0.01);
+}
+
+/* SH5, test_zero_timeout: the same with a timeout of 0, which cancels the
+ * outer future inside wait_for() */
+static void
+test_wait_for_zero_timeout (WeftTestLoop  *loop,
+                            gconstpointer  data)
+{
+  check_wait_for_shield (KIND (data), 0);
+}
+
+/* SH5, test_none_timeout: without a deadline, the caller gets t's value */
+static void
+test_wait_for_no_timeout (WeftTestLoop  *loop,
+                          gconstpointer  data)
+{
+  check_wait_for_shield (KIND (data), INFINITY);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -235,6 +327,9 @@ main (int   argc,
   weft_test_add_both_kinds ("shield", "cancel-outer", test_cancel_outer);
   WEFT_TEST_ADD ("/shield/cancel-outer-result", test_cancel_outer_result);
   WEFT_TEST_ADD ("/shield/cancel-outer-exception", test_cancel_outer_exception);
+  weft_test_add_both_kinds ("shield", "wait-for-timeout", test_wait_for_timeout);
+  weft_test_add_both_kinds ("shield", "wait-for-zero-timeout", test_wait_for_zero_timeout);
+  weft_test_add_both_kinds ("shield", "wait-for-no-timeout", test_wait_for_no_timeout);
 
   return g_test_run ();
 }

@@ -1,4 +1,4 @@
-/* test-timeout.c — WeftTimeout (rules TO1–TO9) and weft_wait_for() (WF1–WF5)
+/* test-timeout.c — WeftTimeout (rules TO1–TO10) and weft_wait_for() (WF1–WF5)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -1203,6 +1203,216 @@ test_misuse (WeftTestLoop  *loop,
   g_test_assert_expected_messages ();
 }
 
+/* TO10: a TaskGroup inside a timeout:
+ *
+ *     async with timeout(0):
+ *         async with TaskGroup() as tg:
+ *             tg.create_task(child())  # cancelled, raises "cleanup failed";
+ *                                      # or raises "failed" at once
+ *             await never              # if g.body_awaits
+ *     await sleep(0)
+ */
+typedef struct
+{
+  GString       *log;
+  WeftTimeout   *timeout;
+  WeftFuture    *never;
+  gboolean       body_awaits;
+  gboolean       child_fails_at_once;
+  WeftTaskFlags  child_flags;
+  WeftTaskGroup *group;
+  WeftFuture    *waited;
+  guint          stage;
+} GroupBlock;
+
+static void
+cleanup_fails_step (WeftTask     *task,
+                    WeftFuture   *awaited,
+                    const GError *error,
+                    gpointer      user_data)
+{
+  GroupBlock *g = user_data;
+
+  if (g->child_fails_at_once)
+    weft_task_return_error (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "failed"));
+  else if (awaited == NULL && error == NULL)
+    weft_task_await (task, g->never);
+  else
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      weft_task_return_error (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "cleanup failed"));
+    }
+}
+
+static void
+group_block_log (GroupBlock   *g,
+                 const char   *what,
+                 const GError *error)
+{
+  if (error == NULL)
+    weft_test_log (g->log, "%s:ok", what);
+  else if (g_error_matches (error, WEFT_ERROR, WEFT_ERROR_TASK_GROUP) &&
+           weft_task_group_error_get_n_failures (error) == 1)
+    weft_test_log (g->log, "%s:group(%s)", what,
+                   weft_task_group_error_get_failure (error, 0, NULL)->message);
+  else
+    weft_test_log (g->log, "%s:%s", what, error->message);
+}
+
+static void
+group_block_start (GroupBlock *g)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (weft_timeout_enter (g->timeout, &error));
+  g->group = weft_task_group_new (&error);
+  g_assert_no_error (error);
+  g_assert_nonnull (weft_task_group_create_task_full (g->group, "child", NULL, g->child_flags,
+                                                      cleanup_fails_step, g, NULL, &error));
+}
+
+/* The group's outcome out of the timeout; takes @error. */
+static void
+group_block_leave (GroupBlock *g,
+                   WeftTask   *task,
+                   GError     *error)
+{
+  weft_timeout_leave (g->timeout, &error);
+  group_block_log (g, "leave", error);
+  weft_test_log (g->log, "cancelling=%u", weft_task_get_cancelling (task));
+  g_clear_error (&error);
+}
+
+static void
+group_block_fiber (WeftTask *task,
+                   gpointer  user_data)
+{
+  GroupBlock *g = user_data;
+  g_autoptr(GError) body_error = NULL;
+  GError *error = NULL;
+
+  group_block_start (g);
+  if (g->body_awaits)
+    {
+      weft_await (g->never, &body_error);
+      group_block_log (g, "body", body_error);
+    }
+  g->waited = weft_task_group_wait (g->group, body_error);
+  weft_await (g->waited, &error);
+  group_block_leave (g, task, g_steal_pointer (&error));
+
+  weft_sleep (0, &error);
+  group_block_log (g, "next", error);
+  g_clear_error (&error);
+}
+
+static void
+group_block_step (WeftTask     *task,
+                  WeftFuture   *awaited,
+                  const GError *error,
+                  gpointer      user_data)
+{
+  GroupBlock *g = user_data;
+
+  switch (g->stage++)
+    {
+    case 0:
+      group_block_start (g);
+      if (g->body_awaits)
+        {
+          weft_task_await (task, g->never);
+          return;
+        }
+      g->stage++;
+      error = NULL;
+      G_GNUC_FALLTHROUGH;
+    case 1:
+      if (g->body_awaits)
+        group_block_log (g, "body", error);
+      g->waited = weft_task_group_wait (g->group, error);
+      weft_task_await (task, g->waited);
+      return;
+    case 2:
+      group_block_leave (g, task, error != NULL ? g_error_copy (error) : NULL);
+      weft_task_sleep (task, 0);
+      return;
+    default:
+      group_block_log (g, "next", error);
+      weft_task_return_void (task);
+    }
+}
+
+static void
+check_group_in_timeout (Kind           kind,
+                        gboolean       body_awaits,
+                        gboolean       child_fails_at_once,
+                        WeftTaskFlags  child_flags,
+                        const char    *expected_log)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(WeftFuture) never = weft_future_new ();
+  g_autoptr(WeftTimeout) timeout = weft_timeout_new (0);
+  GroupBlock g = { log, timeout, never, body_awaits, child_fails_at_once, child_flags };
+  g_autoptr(WeftTask) task = NULL;
+
+  if (kind == KIND_FIBER)
+    task = weft_fiber_new ("block", group_block_fiber, &g, NULL);
+  else
+    task = weft_task_new ("block", group_block_step, &g, NULL);
+  weft_test_run_until_idle ();
+
+  g_assert_cmpstr (log->str, ==, expected_log);
+  g_assert_true (weft_timeout_is_expired (timeout));
+  g_assert_true (weft_future_propagate (WEFT_FUTURE (task), NULL));
+  g_assert_cmpuint (weft_task_get_cancelling (task), ==, 0);
+  g_assert_cmpint (context_timeout (weft_future_get_context (WEFT_FUTURE (task))), ==, -1);
+  g_clear_object (&g.group);
+  g_clear_object (&g.waited);
+}
+
+/* TO10, test_timeout_taskgroup: the deadline cancels the group's body; the
+ * child then fails: the group's error comes out of the timeout unchanged,
+ * the group's re-armed cancellation is withdrawn with the timeout's, and
+ * the next await is not cancelled */
+static void
+test_task_group_body (WeftTestLoop  *loop,
+                      gconstpointer  data)
+{
+  check_group_in_timeout (KIND (data), TRUE, FALSE, WEFT_TASK_FLAGS_NONE,
+                          "body:Operation was cancelled leave:group(cleanup failed) cancelling=0 next:ok");
+}
+
+/* TO10: the same when the deadline passes while the parent waits for the
+ * group */
+static void
+test_task_group_wait (WeftTestLoop  *loop,
+                      gconstpointer  data)
+{
+  check_group_in_timeout (KIND (data), FALSE, FALSE, WEFT_TASK_FLAGS_NONE,
+                          "leave:group(cleanup failed) cancelling=0 next:ok");
+}
+
+/* TO10: the same when the deadline and a child's own failure come in the
+ * same pass: the group's own cancellation of the parent and the timeout's
+ * are both withdrawn */
+static void
+test_task_group_failure (WeftTestLoop  *loop,
+                         gconstpointer  data)
+{
+  check_group_in_timeout (KIND (data), FALSE, TRUE, WEFT_TASK_FLAGS_NONE,
+                          "leave:group(failed) cancelling=0 next:ok");
+}
+
+/* TO10, E9: the same with a child that fails in its eager step: the group
+ * cancels the parent in the pass the deadline passes, after the timeout */
+static void
+test_task_group_eager_failure (WeftTestLoop  *loop,
+                               gconstpointer  data)
+{
+  check_group_in_timeout (KIND (data), FALSE, TRUE, WEFT_TASK_FLAGS_EAGER_START,
+                          "leave:group(failed) cancelling=0 next:ok");
+}
+
 static void
 add_both (const char *name,
           void      (*func) (WeftTestLoop *, gconstpointer))
@@ -1229,6 +1439,10 @@ main (int   argc,
   add_both ("cancellation-caught", test_cancellation_caught);
   add_both ("foreign-cancel", test_foreign_cancel);
   add_both ("expired-and-foreign-cancel", test_expired_and_foreign_cancel);
+  add_both ("task-group-body", test_task_group_body);
+  add_both ("task-group-wait", test_task_group_wait);
+  add_both ("task-group-failure", test_task_group_failure);
+  add_both ("task-group-eager-failure", test_task_group_eager_failure);
   WEFT_TEST_ADD ("/timeout/double-enter", test_double_enter);
   WEFT_TEST_ADD ("/timeout/without-task", test_without_task);
   WEFT_TEST_ADD ("/timeout/after-cancellation", test_after_cancellation);

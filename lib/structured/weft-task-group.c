@@ -37,7 +37,9 @@
  *
  * weft_task_group_new() binds the group to the running task, its parent.
  * Tasks are created into it with weft_task_group_create_task(),
- * weft_task_group_create_fiber(), or added with weft_task_group_add_task().
+ * weft_task_group_create_fiber(), their `_full` forms that also take a
+ * #WeftContext and #WeftTaskFlags (G13), or added with
+ * weft_task_group_add_task().
  * The body ends by calling weft_task_group_wait() with the error that ended
  * it, if any, and awaiting the future it returns: that future completes
  * once every task of the group is done, tasks added meanwhile included.
@@ -58,6 +60,11 @@
  * Cancelling the parent while it awaits the group's future does not cancel
  * that future: it makes the group cancel its tasks, as asyncio's
  * __aexit__ does when it catches CancelledError.
+ *
+ * The group keeps a reference on its parent, and so may its failures. A
+ * stackless task that keeps its group in its data must drop it in the step
+ * that returns, or the task, its data and the group keep each other
+ * alive; a fiber holds it in a local, as above.
  *
  * A group that is never waited for is a bug: when its parent finishes, a
  * critical names the group. A task that fails after its parent finished
@@ -534,6 +541,119 @@ WeftTaskGroup *
   return weft_task_group_new_at (NULL, error);
 }
 
+/* G2: a refused task is never created, so its body never runs, not even
+ * an eager first step; its data is freed, as asyncio closes the coroutine.
+ */
+static gboolean
+check_can_create_or_free (WeftTaskGroup   *self,
+                          gpointer         user_data,
+                          GDestroyNotify   notify,
+                          GError         **error)
+{
+  if (check_can_create (self, error))
+    return TRUE;
+
+  if (notify != NULL)
+    notify (user_data);
+  return FALSE;
+}
+
+/**
+ * weft_task_group_create_task_full:
+ * @self: a task group
+ * @name: (nullable): the task's name, or %NULL for "Task-N"
+ * @context: (nullable): the #WeftContext the task runs in, shared; %NULL
+ *   for a copy of the current one
+ * @flags: how the task starts, as for weft_task_new_full()
+ * @step: (scope notified) (closure user_data) (destroy notify): the step
+ *   function, as for weft_task_new()
+ * @user_data: data for @step
+ * @notify: (nullable): frees @user_data
+ * @error: return location for an error
+ *
+ * Creates a stackless task in the group: asyncio's
+ * `TaskGroup.create_task(coro, name=, context=)`, with the task's
+ * eager_start= as @flags. The task is made by weft_task_new_full().
+ *
+ * The group is refused new tasks once its wait has ended ("is finished")
+ * and once it is cancelling its tasks ("is shutting down"). The task is
+ * then not created, so not even an eager first step runs, and @user_data
+ * is freed at once, as asyncio closes the coroutine.
+ *
+ * A task that starts eagerly runs its first step before it joins the
+ * group. If it is done by then, the group still sees its outcome in a
+ * later pass: a failure cancels the parent at its next await, never
+ * inside this call (asyncio gh-128550).
+ *
+ * Returns: (transfer none) (nullable): the task, owned by the group until
+ *   it is done; or %NULL with %WEFT_ERROR_INVALID_STATE
+ */
+WeftTask *
+weft_task_group_create_task_full (WeftTaskGroup   *self,
+                                  const char      *name,
+                                  WeftContext     *context,
+                                  WeftTaskFlags    flags,
+                                  WeftStepFunc     step,
+                                  gpointer         user_data,
+                                  GDestroyNotify   notify,
+                                  GError         **error)
+{
+  WeftTask *task;
+
+  g_return_val_if_fail (WEFT_IS_TASK_GROUP (self), NULL);
+  g_return_val_if_fail (step != NULL, NULL);
+
+  if (!check_can_create_or_free (self, user_data, notify, error))
+    return NULL;
+
+  task = weft_task_new_full (name, context, flags, step, user_data, notify);
+  if (task != NULL)     /* NULL only after a critical about @flags */
+    adopt (self, task);
+  return task;
+}
+
+/**
+ * weft_task_group_create_fiber_full:
+ * @self: a task group
+ * @name: (nullable): the task's name, or %NULL for "Task-N"
+ * @context: (nullable): the #WeftContext the task runs in, shared; %NULL
+ *   for a copy of the current one
+ * @flags: how the task starts, as for weft_fiber_new_full()
+ * @func: (scope notified) (closure user_data) (destroy notify): the body,
+ *   as for weft_fiber_new()
+ * @user_data: data for @func
+ * @notify: (nullable): frees @user_data
+ * @error: return location for an error
+ *
+ * Creates a fiber task in the group, made by weft_fiber_new_full(); see
+ * weft_task_group_create_task_full().
+ *
+ * Returns: (transfer none) (nullable): the task, owned by the group until
+ *   it is done; or %NULL with %WEFT_ERROR_INVALID_STATE
+ */
+WeftTask *
+weft_task_group_create_fiber_full (WeftTaskGroup   *self,
+                                   const char      *name,
+                                   WeftContext     *context,
+                                   WeftTaskFlags    flags,
+                                   WeftFiberFunc    func,
+                                   gpointer         user_data,
+                                   GDestroyNotify   notify,
+                                   GError         **error)
+{
+  WeftTask *task;
+
+  g_return_val_if_fail (WEFT_IS_TASK_GROUP (self), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  if (!check_can_create_or_free (self, user_data, notify, error))
+    return NULL;
+
+  task = weft_fiber_new_full (name, context, flags, func, user_data, notify);
+  adopt (self, task);
+  return task;
+}
+
 /**
  * weft_task_group_create_task:
  * @self: a task group
@@ -544,11 +664,10 @@ WeftTaskGroup *
  * @notify: (nullable): frees @user_data
  * @error: return location for an error
  *
- * Creates a stackless task in the group: asyncio's TaskGroup.create_task().
- *
- * The group is refused new tasks once its wait has ended ("is finished")
- * and once it is cancelling its tasks ("is shutting down"); @user_data is
- * then freed at once, as asyncio closes the coroutine.
+ * Creates a stackless task in the group, in a copy of the current context
+ * and started as the #GMainContext's default says: asyncio's
+ * `TaskGroup.create_task(coro, name=)`. See
+ * weft_task_group_create_task_full().
  *
  * Returns: (transfer none) (nullable): the task, owned by the group until
  *   it is done; or %NULL with %WEFT_ERROR_INVALID_STATE
@@ -561,21 +680,8 @@ weft_task_group_create_task (WeftTaskGroup   *self,
                              GDestroyNotify   notify,
                              GError         **error)
 {
-  WeftTask *task;
-
-  g_return_val_if_fail (WEFT_IS_TASK_GROUP (self), NULL);
-  g_return_val_if_fail (step != NULL, NULL);
-
-  if (!check_can_create (self, error))
-    {
-      if (notify != NULL)
-        notify (user_data);
-      return NULL;
-    }
-
-  task = weft_task_new (name, step, user_data, notify);
-  adopt (self, task);
-  return task;
+  return weft_task_group_create_task_full (self, name, NULL, WEFT_TASK_FLAGS_NONE,
+                                           step, user_data, notify, error);
 }
 
 /**
@@ -588,7 +694,9 @@ weft_task_group_create_task (WeftTaskGroup   *self,
  * @notify: (nullable): frees @user_data
  * @error: return location for an error
  *
- * Creates a fiber task in the group; see weft_task_group_create_task().
+ * Creates a fiber task in the group, in a copy of the current context and
+ * started as the #GMainContext's default says; see
+ * weft_task_group_create_task_full().
  *
  * Returns: (transfer none) (nullable): the task, owned by the group until
  *   it is done; or %NULL with %WEFT_ERROR_INVALID_STATE
@@ -601,21 +709,8 @@ weft_task_group_create_fiber (WeftTaskGroup   *self,
                               GDestroyNotify   notify,
                               GError         **error)
 {
-  WeftTask *task;
-
-  g_return_val_if_fail (WEFT_IS_TASK_GROUP (self), NULL);
-  g_return_val_if_fail (func != NULL, NULL);
-
-  if (!check_can_create (self, error))
-    {
-      if (notify != NULL)
-        notify (user_data);
-      return NULL;
-    }
-
-  task = weft_fiber_new (name, func, user_data, notify);
-  adopt (self, task);
-  return task;
+  return weft_task_group_create_fiber_full (self, name, NULL, WEFT_TASK_FLAGS_NONE,
+                                            func, user_data, notify, error);
 }
 
 /**
@@ -624,8 +719,11 @@ weft_task_group_create_fiber (WeftTaskGroup   *self,
  * @task: a task of the group's #GMainContext, created by any means
  * @error: return location for an error
  *
- * Puts a task created elsewhere (with its own context, or started
- * eagerly) in the group, as if created by weft_task_group_create_task().
+ * Puts a task created elsewhere (a #WeftTask subclass made with
+ * weft_task_new_for_type(), say) in the group, as if created by
+ * weft_task_group_create_task_full(). Prefer that function for the
+ * group's own tasks: it refuses before creating, so a refused eager task
+ * never runs, and the group owns the task it returns.
  * A task that is already done still counts: its failure, if any, is seen
  * in a later pass, so the parent is cancelled at its next await, not
  * inside this call (asyncio gh-128550).

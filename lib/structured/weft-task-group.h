@@ -22,6 +22,22 @@ WeftTaskGroup *weft_task_group_new                  (GError              **error
 WeftTaskGroup *weft_task_group_new_at               (const WeftAwaitSite  *site,
                                                      GError              **error);
 
+WeftTask      *weft_task_group_create_task_full     (WeftTaskGroup        *self,
+                                                     const char           *name,
+                                                     WeftContext          *context,
+                                                     WeftTaskFlags         flags,
+                                                     WeftStepFunc          step,
+                                                     gpointer              user_data,
+                                                     GDestroyNotify        notify,
+                                                     GError              **error);
+WeftTask      *weft_task_group_create_fiber_full    (WeftTaskGroup        *self,
+                                                     const char           *name,
+                                                     WeftContext          *context,
+                                                     WeftTaskFlags         flags,
+                                                     WeftFiberFunc         func,
+                                                     gpointer              user_data,
+                                                     GDestroyNotify        notify,
+                                                     GError              **error);
 WeftTask      *weft_task_group_create_task          (WeftTaskGroup        *self,
                                                      const char           *name,
                                                      WeftStepFunc          step,
