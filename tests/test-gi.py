@@ -365,6 +365,9 @@ def context_var_copied_into_child_task():
         assert error.matches(Weft.error_quark(), Weft.Error.LOOKUP)
     else:
         raise AssertionError('an unset variable without default must raise')
+
+
+@test
 def to_thread_from_python():
     # TH1: the Python function runs on a worker thread; the loop's thread
     # blocks on the future with weft_future_wait(), as it does not run it.
