@@ -5,9 +5,9 @@
 
 #include "weft-error-private.h"
 #include "weft-future-private.h"
+#include "weft-scheduler-private.h"
 #include "weft-task-group.h"
 #include "weft-task-private.h"
-#include "weft-scheduler-private.h"
 
 /**
  * WeftTaskGroup:
@@ -189,7 +189,7 @@ weft_task_group_future_cancel (WeftFuture *future,
 
       if (group->failures->len == 0)
         return FALSE;
-      parent = g_weak_ref_get (&group->parent_ref);
+      parent = g_weak_ref_get (&group->parent_ref);    /* the future may outlive it */
       if (parent == NULL || weft_task_get_awaited (parent) != future)
         return FALSE;
       weft_task_recancel_after_resume (parent);
