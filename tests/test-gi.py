@@ -3,6 +3,7 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
+import gc
 import sys
 import tempfile
 import threading
@@ -269,7 +270,7 @@ def task_group_gathers_failures():
         if 'group' not in state:
             group = Weft.TaskGroup.new()
             state['group'] = group
-            group.create_task('boom', failing)
+            state['boom'] = group.create_task('boom', failing)
             group.create_task('waiter', waiter)
             task.sleep(0)  # the tasks start
         elif 'done' not in state:
@@ -290,11 +291,18 @@ def task_group_gathers_failures():
     assert group.get_n_failures() == 2
     failure, raiser = group.get_failure(0)
     assert failure.message == 'boom'
-    assert raiser.get_name() == 'boom'
+    assert raiser == state['boom']
     failure, raiser = group.get_failure(1)
     assert failure.message == 'body'
     assert raiser == main
     assert main.get_cancelling() == 0
+    # Failures do not keep their task alive; its name stays.
+    del state['boom'], raiser
+    gc.collect()
+    failure, raiser = group.get_failure(0)
+    assert failure.message == 'boom'
+    assert raiser is None
+    assert group.get_failure_name(0) == 'boom'
 
 
 @test

@@ -5,6 +5,7 @@
 
 #include "weft-error-private.h"
 #include "weft-future-private.h"
+#include "weft-scheduler-private.h"
 #include "weft-task-group.h"
 #include "weft-task-private.h"
 
@@ -61,10 +62,9 @@
  * that future: it makes the group cancel its tasks, as asyncio's
  * __aexit__ does when it catches CancelledError.
  *
- * The group keeps a reference on its parent, and so may its failures. A
- * stackless task that keeps its group in its data must drop it in the step
- * that returns, or the task, its data and the group keep each other
- * alive; a fiber holds it in a local, as above.
+ * The group holds its parent only until it is finished, and its failures
+ * hold no task: a task, stackless or not, may keep its group, or the group
+ * error it returns, for as long as it lives.
  *
  * A group that is never waited for is a bug: when its parent finishes, a
  * critical names the group. A task that fails after its parent finished
@@ -79,7 +79,9 @@ struct _WeftTaskGroup
 {
   GObject              parent_instance;
 
-  WeftTask            *parent;
+  WeftTask            *parent;          /* until finished: its data may hold the group */
+  GWeakRef             parent_ref;      /* for messages and late cancellations */
+  WeftScheduler       *scheduler;       /* the parent's, context held; NULL if not entered */
   const WeftAwaitSite *site;            /* where it was created, for messages */
   GPtrArray           *children;        /* Child, in no order */
   GPtrArray           *failures;        /* Failure, in the order they were seen */
@@ -108,9 +110,11 @@ typedef struct
   guint          index;                 /* in group->children */
 } Child;
 
+/* Weak: the task's data, or the task's own outcome, may hold the failure. */
 typedef struct
 {
-  WeftTask *task;
+  GWeakRef  task;
+  char     *task_name;              /* as it was when the task failed */
   GError   *error;
 } Failure;
 
@@ -129,30 +133,39 @@ G_DEFINE_FINAL_TYPE (WeftTaskGroupFuture, weft_task_group_future, WEFT_TYPE_FUTU
 static void finish (WeftTaskGroup *self);
 
 static void
+add_failure (WeftTaskGroup *self,
+             WeftTask      *task,
+             GError        *error)
+{
+  Failure *failure = g_new (Failure, 1);
+
+  g_weak_ref_init (&failure->task, task);
+  failure->task_name = g_strdup (weft_task_get_name (task));
+  failure->error = error;
+  g_ptr_array_add (self->failures, failure);
+}
+
+static void
 failure_free (gpointer data)
 {
   Failure *failure = data;
 
-  g_object_unref (failure->task);
+  g_weak_ref_clear (&failure->task);
+  g_free (failure->task_name);
   g_error_free (failure->error);
   g_free (failure);
-}
-
-static WeftScheduler *
-group_scheduler (WeftTaskGroup *self)
-{
-  return weft_future_get_scheduler (WEFT_FUTURE (self->parent));
 }
 
 /* For messages: "TaskGroup 0x… of task 'main' (file.c:12)". */
 static char *
 describe (WeftTaskGroup *self)
 {
+  g_autoptr(WeftTask) parent = g_weak_ref_get (&self->parent_ref);
   GString *text = g_string_new (NULL);
 
   g_string_append_printf (text, "TaskGroup %p", self);
-  if (self->parent != NULL)
-    g_string_append_printf (text, " of task '%s'", weft_task_get_name (self->parent));
+  if (parent != NULL)
+    g_string_append_printf (text, " of task '%s'", weft_task_get_name (parent));
   if (self->site != NULL)
     g_string_append_printf (text, " (%s:%d)", self->site->file, self->site->line);
   return g_string_free (text, FALSE);
@@ -172,9 +185,14 @@ weft_task_group_future_cancel (WeftFuture *future,
    */
   if (weft_future_is_done (future))
     {
-      if (group->failures->len == 0 || weft_task_get_awaited (group->parent) != future)
+      g_autoptr(WeftTask) parent = NULL;
+
+      if (group->failures->len == 0)
         return FALSE;
-      weft_task_recancel_after_resume (group->parent);
+      parent = g_weak_ref_get (&group->parent_ref);    /* the future may outlive it */
+      if (parent == NULL || weft_task_get_awaited (parent) != future)
+        return FALSE;
+      weft_task_recancel_after_resume (parent);
       return TRUE;
     }
 
@@ -185,7 +203,7 @@ weft_task_group_future_cancel (WeftFuture *future,
     {
       group->cancel_wakeup_queued = TRUE;
       group->cancel_message = g_strdup (message);
-      weft_scheduler_push (group_scheduler (group), &group->cancel_wakeup);
+      weft_scheduler_push (group->scheduler, &group->cancel_wakeup);
       g_object_ref (group);
     }
   return TRUE;
@@ -267,7 +285,7 @@ group_error_new (WeftTaskGroup *self)
       Failure *failure = g_ptr_array_index (self->failures, i);
 
       g_string_append_printf (message, "%s %s: %s", i == 0 ? ":" : ";",
-                              weft_task_get_name (failure->task), failure->error->message);
+                              failure->task_name, failure->error->message);
     }
   if (n > shown)
     g_string_append (message, "; …");
@@ -314,13 +332,7 @@ finish (WeftTaskGroup *self)
   else
     {
       if (self->body_error != NULL && !weft_error_is_cancelled (self->body_error))
-        {
-          Failure *failure = g_new (Failure, 1);
-
-          failure->task = g_object_ref (self->parent);
-          failure->error = g_steal_pointer (&self->body_error);
-          g_ptr_array_add (self->failures, failure);
-        }
+        add_failure (self, self->parent, g_steal_pointer (&self->body_error));
       if (self->failures->len > 0)
         {
           if (weft_task_get_cancelling (self->parent) > 0)
@@ -333,6 +345,11 @@ finish (WeftTaskGroup *self)
   g_clear_error (&self->body_error);
   weft_future_complete (self->future, NULL, outcome);
   g_clear_object (&self->future);
+
+  /* No task is left to cancel the parent, nor will be: the parent may now
+   * keep the group, or the group error, as long as it likes.
+   */
+  g_clear_object (&self->parent);
 }
 
 /* G5, G6, G14: asyncio's _on_task_done() for a task that failed. */
@@ -341,11 +358,7 @@ record_failure (WeftTaskGroup *self,
                 WeftTask      *task,
                 GError        *error)
 {
-  Failure *failure = g_new (Failure, 1);
-
-  failure->task = g_object_ref (task);
-  failure->error = error;
-  g_ptr_array_add (self->failures, failure);
+  add_failure (self, task, error);
 
   if (weft_future_is_done (WEFT_FUTURE (self->parent)))
     {
@@ -409,7 +422,7 @@ adopt (WeftTaskGroup *self,
    * eager start) is still seen in a later pass, never inside its creation.
    */
   if (!weft_future_add_waiter (WEFT_FUTURE (task), &child->runnable))
-    weft_scheduler_push (group_scheduler (self), &child->runnable);
+    weft_scheduler_push (self->scheduler, &child->runnable);
 }
 
 /* G1, G2. */
@@ -420,7 +433,7 @@ check_can_create (WeftTaskGroup  *self,
   g_autofree char *group = NULL;
   const char *problem;
 
-  if (self->parent == NULL)
+  if (self->scheduler == NULL)
     problem = "has not been entered: it was not created in a task";
   else if (self->exiting && self->children->len == 0)
     problem = "is finished";
@@ -457,6 +470,9 @@ weft_task_group_constructed (GObject *object)
     return;
 
   self->parent = g_object_ref (parent);
+  g_weak_ref_set (&self->parent_ref, parent);
+  self->scheduler = weft_future_get_scheduler (WEFT_FUTURE (parent));
+  weft_scheduler_hold_context (self->scheduler);
   weft_future_add_done_callback (WEFT_FUTURE (parent), parent_done,
                                  g_object_ref (self), g_object_unref);
 }
@@ -472,6 +488,9 @@ weft_task_group_finalize (GObject *object)
   g_clear_error (&self->body_error);
   g_clear_error (&self->propagated_cancellation);
   g_clear_object (&self->parent);
+  g_weak_ref_clear (&self->parent_ref);
+  if (self->scheduler != NULL)
+    weft_scheduler_release_context (self->scheduler);
 
   G_OBJECT_CLASS (weft_task_group_parent_class)->finalize (object);
 }
@@ -490,6 +509,7 @@ weft_task_group_init (WeftTaskGroup *self)
 {
   self->children = g_ptr_array_new ();
   self->failures = g_ptr_array_new_with_free_func (failure_free);
+  g_weak_ref_init (&self->parent_ref, NULL);
   self->cancel_wakeup.run = cancel_wakeup_run;
 }
 
@@ -749,7 +769,7 @@ weft_task_group_add_task (WeftTaskGroup  *self,
       return FALSE;
     }
 
-  if (weft_future_get_scheduler (WEFT_FUTURE (task)) != group_scheduler (self))
+  if (weft_future_get_scheduler (WEFT_FUTURE (task)) != self->scheduler)
     {
       g_autofree char *group = describe (self);
 
@@ -791,7 +811,7 @@ weft_task_group_wait (WeftTaskGroup *self,
   WeftTaskGroupFuture *future;
 
   g_return_val_if_fail (WEFT_IS_TASK_GROUP (self), NULL);
-  g_return_val_if_fail (self->parent != NULL, NULL);
+  g_return_val_if_fail (self->scheduler != NULL, NULL);
   g_return_val_if_fail (!self->exiting, NULL);
   g_return_val_if_fail (weft_task_get_current () == self->parent, NULL);
 
@@ -821,10 +841,14 @@ weft_task_group_wait (WeftTaskGroup *self,
  * weft_task_group_get_parent:
  * @self: a task group
  *
- * Gets the task the group was created in.
+ * Gets the task the group was created in, while the group holds it: until
+ * the group is finished, that is until the future of
+ * weft_task_group_wait() completes. The group then lets go of its parent,
+ * so that the parent may keep the group without the two keeping each
+ * other alive.
  *
- * Returns: (transfer none) (nullable): the parent task, or %NULL if the
- *   group was not created in a task
+ * Returns: (transfer none) (nullable): the parent task; %NULL once the
+ *   group is finished, or if the group was not created in a task
  */
 WeftTask *
 weft_task_group_get_parent (WeftTaskGroup *self)
@@ -851,19 +875,34 @@ weft_task_group_get_n_tasks (WeftTaskGroup *self)
   return self->children->len;
 }
 
-static const GError *
-get_failure (GPtrArray  *failures,
-             guint       index,
-             WeftTask  **task)
+static Failure *
+get_failure (GPtrArray *failures,
+             guint      index)
 {
-  Failure *failure;
-
   g_return_val_if_fail (failures != NULL && index < failures->len, NULL);
 
-  failure = g_ptr_array_index (failures, index);
+  return g_ptr_array_index (failures, index);
+}
+
+static const GError *
+get_failure_error (GPtrArray  *failures,
+                   guint       index,
+                   WeftTask  **task)
+{
+  Failure *failure = get_failure (failures, index);
+
   if (task != NULL)
-    *task = failure->task;
-  return failure->error;
+    *task = failure != NULL ? g_weak_ref_get (&failure->task) : NULL;
+  return failure != NULL ? failure->error : NULL;
+}
+
+static const char *
+get_failure_name (GPtrArray *failures,
+                  guint      index)
+{
+  Failure *failure = get_failure (failures, index);
+
+  return failure != NULL ? failure->task_name : NULL;
 }
 
 /**
@@ -888,10 +927,15 @@ weft_task_group_get_n_failures (WeftTaskGroup *self)
  * weft_task_group_get_failure:
  * @self: a task group
  * @index: which failure, from 0
- * @task: (out) (optional) (transfer none): the task that raised it: a task
- *   of the group, or the parent for the body's error
+ * @task: (out) (optional) (transfer full) (nullable): the task that raised
+ *   it: a task of the group, or the parent for the body's error; %NULL if
+ *   that task has been finalized
  *
  * Gets one failure the group has seen; see weft_task_group_get_n_failures().
+ *
+ * Failures do not keep their task alive: a task may keep its group, or
+ * return a group error that names itself. Once the task is gone,
+ * weft_task_group_get_failure_name() still names it.
  *
  * Returns: (transfer none): the error
  */
@@ -902,7 +946,26 @@ weft_task_group_get_failure (WeftTaskGroup  *self,
 {
   g_return_val_if_fail (WEFT_IS_TASK_GROUP (self), NULL);
 
-  return get_failure (self->failures, index, task);
+  return get_failure_error (self->failures, index, task);
+}
+
+/**
+ * weft_task_group_get_failure_name:
+ * @self: a task group
+ * @index: which failure, from 0
+ *
+ * Gets the name of the task that raised one failure the group has seen,
+ * as it was when the task failed; see weft_task_group_get_failure().
+ *
+ * Returns: (transfer none): the task's name
+ */
+const char *
+weft_task_group_get_failure_name (WeftTaskGroup *self,
+                                  guint          index)
+{
+  g_return_val_if_fail (WEFT_IS_TASK_GROUP (self), NULL);
+
+  return get_failure_name (self->failures, index);
 }
 
 /**
@@ -927,11 +990,16 @@ weft_task_group_error_get_n_failures (const GError *error)
  * weft_task_group_error_get_failure:
  * @error: a %WEFT_ERROR_TASK_GROUP error
  * @index: which failure, from 0
- * @task: (out) (optional) (transfer none): the task that raised it: a task
- *   of the group, or the group's parent for the body's error
+ * @task: (out) (optional) (transfer full) (nullable): the task that raised
+ *   it: a task of the group, or the group's parent for the body's error;
+ *   %NULL if that task has been finalized
  *
  * Gets one of the errors a group error gathers, in the order the group
  * saw them; the body's error comes last.
+ *
+ * The error does not keep the tasks alive, so that a parent may return
+ * its group's error as its own outcome; once a task is gone,
+ * weft_task_group_error_get_failure_name() still names it.
  *
  * Returns: (transfer none): the error, owned by @error
  */
@@ -940,5 +1008,23 @@ weft_task_group_error_get_failure (const GError  *error,
                                    guint          index,
                                    WeftTask     **task)
 {
-  return get_failure (weft_error_peek_failures (error), index, task);
+  return get_failure_error (weft_error_peek_failures (error), index, task);
+}
+
+/**
+ * weft_task_group_error_get_failure_name:
+ * @error: a %WEFT_ERROR_TASK_GROUP error
+ * @index: which failure, from 0
+ *
+ * Gets the name of the task that raised one of the errors a group error
+ * gathers, as it was when the task failed; see
+ * weft_task_group_error_get_failure().
+ *
+ * Returns: (transfer none): the task's name, owned by @error
+ */
+const char *
+weft_task_group_error_get_failure_name (const GError *error,
+                                        guint         index)
+{
+  return get_failure_name (weft_error_peek_failures (error), index);
 }

@@ -63,11 +63,15 @@ guint          weft_task_group_get_n_failures       (WeftTaskGroup        *self)
 const GError  *weft_task_group_get_failure          (WeftTaskGroup        *self,
                                                      guint                 index,
                                                      WeftTask            **task);
+const char    *weft_task_group_get_failure_name     (WeftTaskGroup        *self,
+                                                     guint                 index);
 
-guint          weft_task_group_error_get_n_failures (const GError         *error);
-const GError  *weft_task_group_error_get_failure    (const GError         *error,
-                                                     guint                 index,
-                                                     WeftTask            **task);
+guint          weft_task_group_error_get_n_failures   (const GError *error);
+const GError  *weft_task_group_error_get_failure      (const GError *error,
+                                                       guint         index,
+                                                       WeftTask    **task);
+const char    *weft_task_group_error_get_failure_name (const GError *error,
+                                                       guint         index);
 
 #ifndef __GI_SCANNER__
 # define weft_task_group_new(error) weft_task_group_new_at (WEFT_AWAIT_SITE, (error))
