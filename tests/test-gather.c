@@ -8,29 +8,6 @@
 /* A stackless twin of weft_test_await_data(): awaits the future in
  * @user_data and raises its error, or returns no value.
  */
-static void
-await_data_step (WeftTask     *task,
-                 WeftFuture   *awaited,
-                 const GError *error,
-                 gpointer      user_data)
-{
-  if (awaited == NULL && error == NULL)
-    weft_task_await (task, user_data);
-  else if (error != NULL)
-    weft_task_return_error (task, g_error_copy (error));
-  else
-    weft_task_return_void (task);
-}
-
-static WeftTask *
-spawn_awaiter (Kind        kind,
-               WeftFuture *future)
-{
-  if (kind == KIND_FIBER)
-    return weft_fiber_new ("awaiter", weft_test_await_data, future, NULL);
-  return weft_task_new ("awaiter", await_data_step, future, NULL);
-}
-
 /* A child that awaits the future in @user_data and, whatever happens,
  * returns 7: it suppresses cancellation (T10).
  */
@@ -105,7 +82,7 @@ test_success (WeftTestLoop  *loop,
   g_autoptr(WeftFuture) c = weft_future_new ();
   WeftFuture *children[] = { a, b, c };
   g_autoptr(WeftGather) gather = weft_gather_new (children, 3, FALSE);
-  g_autoptr(WeftTask) task = spawn_awaiter (KIND (data), WEFT_FUTURE (gather));
+  g_autoptr(WeftTask) task = weft_test_spawn_awaiting_future (KIND (data), WEFT_FUTURE (gather));
 
   g_assert_true (WEFT_IS_FUTURE (gather));
   g_assert_false (WEFT_IS_TASK (gather));
@@ -209,7 +186,7 @@ test_one_exception (WeftTestLoop  *loop,
   g_autoptr(WeftFuture) c = weft_future_new ();
   WeftFuture *children[] = { a, b, c };
   g_autoptr(WeftGather) gather = weft_gather_new (children, 3, FALSE);
-  g_autoptr(WeftTask) task = spawn_awaiter (KIND (data), WEFT_FUTURE (gather));
+  g_autoptr(WeftTask) task = weft_test_spawn_awaiting_future (KIND (data), WEFT_FUTURE (gather));
   g_autoptr(GError) error = NULL;
 
   weft_test_pass ();
@@ -244,7 +221,7 @@ test_one_cancellation (WeftTestLoop  *loop,
   g_autoptr(WeftFuture) b = weft_future_new ();
   WeftFuture *children[] = { a, b };
   g_autoptr(WeftGather) gather = weft_gather_new (children, 2, FALSE);
-  g_autoptr(WeftTask) task = spawn_awaiter (KIND (data), WEFT_FUTURE (gather));
+  g_autoptr(WeftTask) task = weft_test_spawn_awaiting_future (KIND (data), WEFT_FUTURE (gather));
 
   weft_test_pass ();
   g_assert_true (weft_future_cancel (b, "child msg"));
@@ -274,7 +251,7 @@ test_return_exceptions (WeftTestLoop  *loop,
   g_autoptr(WeftFuture) c = weft_future_new ();
   WeftFuture *children[] = { a, b, c };
   g_autoptr(WeftGather) gather = weft_gather_new (children, 3, TRUE);
-  g_autoptr(WeftTask) task = spawn_awaiter (KIND (data), WEFT_FUTURE (gather));
+  g_autoptr(WeftTask) task = weft_test_spawn_awaiting_future (KIND (data), WEFT_FUTURE (gather));
   g_auto(GValue) value = G_VALUE_INIT;
   g_autoptr(GError) error = NULL;
 
@@ -348,7 +325,7 @@ test_cancellation_broadcast (WeftTestLoop  *loop,
   g_autoptr(WeftTask) child2 = spawn_suppressor (KIND (data), waiter);
   WeftFuture *children[] = { WEFT_FUTURE (child1), WEFT_FUTURE (child2) };
   g_autoptr(WeftGather) gather = weft_gather_new (children, 2, FALSE);
-  g_autoptr(WeftTask) task = spawn_awaiter (KIND (data), WEFT_FUTURE (gather));
+  g_autoptr(WeftTask) task = weft_test_spawn_awaiting_future (KIND (data), WEFT_FUTURE (gather));
 
   weft_test_pass ();
   g_assert_true (weft_task_cancel (task, "bye"));
@@ -406,7 +383,7 @@ test_some_done (WeftTestLoop  *loop,
 
   weft_future_set_int64 (a, 1);
   gather = weft_gather_new (children, 2, FALSE);
-  task = spawn_awaiter (KIND (data), WEFT_FUTURE (gather));
+  task = weft_test_spawn_awaiting_future (KIND (data), WEFT_FUTURE (gather));
   weft_test_pass ();
   g_assert_false (weft_future_is_done (WEFT_FUTURE (gather)));
 

@@ -8,29 +8,6 @@
 
 #include "weft-test-utils.h"
 
-static void
-await_data_step (WeftTask     *task,
-                 WeftFuture   *awaited,
-                 const GError *error,
-                 gpointer      user_data)
-{
-  if (awaited == NULL && error == NULL)
-    weft_task_await (task, user_data);
-  else if (error != NULL)
-    weft_task_return_error (task, g_error_copy (error));
-  else
-    weft_task_return_void (task);
-}
-
-static WeftTask *
-spawn_awaiter (Kind        kind,
-               WeftFuture *future)
-{
-  if (kind == KIND_FIBER)
-    return weft_fiber_new ("awaiter", weft_test_await_data, future, NULL);
-  return weft_task_new ("awaiter", await_data_step, future, NULL);
-}
-
 static gboolean
 array_has (GPtrArray  *array,
            WeftFuture *future)
@@ -86,7 +63,7 @@ test_wait_all_completed (WeftTestLoop  *loop,
   g_autoptr(WeftFuture) b = weft_future_new ();
   WeftFuture *futures[] = { a, b, a };
   g_autoptr(WeftWaitFuture) wait = weft_wait_future_new (futures, 3, -1, WEFT_RETURN_WHEN_ALL_COMPLETED);
-  g_autoptr(WeftTask) task = spawn_awaiter (KIND (data), WEFT_FUTURE (wait));
+  g_autoptr(WeftTask) task = weft_test_spawn_awaiting_future (KIND (data), WEFT_FUTURE (wait));
 
   weft_test_pass ();
   weft_future_set_int64 (a, 1);
@@ -176,7 +153,7 @@ test_wait_timeout (WeftTestLoop  *loop,
   WeftFuture *futures[] = { a, b };
   g_autoptr(WeftWaitFuture) zero = weft_wait_future_new (futures, 2, 0, WEFT_RETURN_WHEN_ALL_COMPLETED);
   g_autoptr(WeftWaitFuture) later = weft_wait_future_new (futures, 2, 0.01, WEFT_RETURN_WHEN_ALL_COMPLETED);
-  g_autoptr(WeftTask) task = spawn_awaiter (KIND (data), WEFT_FUTURE (later));
+  g_autoptr(WeftTask) task = weft_test_spawn_awaiting_future (KIND (data), WEFT_FUTURE (later));
 
   weft_future_set_int64 (a, 1);
   g_assert_false (weft_future_is_done (WEFT_FUTURE (zero)));
@@ -204,7 +181,7 @@ test_wait_really_done (WeftTestLoop  *loop,
   g_autoptr(WeftFuture) b = weft_future_new ();
   WeftFuture *futures[] = { a, b };
   g_autoptr(WeftWaitFuture) wait = weft_wait_future_new (futures, 2, -1, WEFT_RETURN_WHEN_FIRST_COMPLETED);
-  g_autoptr(WeftTask) task = spawn_awaiter (KIND (data), WEFT_FUTURE (wait));
+  g_autoptr(WeftTask) task = weft_test_spawn_awaiting_future (KIND (data), WEFT_FUTURE (wait));
 
   weft_test_pass ();
   weft_future_set_int64 (a, 1);
@@ -226,7 +203,7 @@ test_wait_cancel_caller (WeftTestLoop  *loop,
   g_autoptr(WeftFuture) b = weft_future_new ();
   WeftFuture *futures[] = { a, b };
   g_autoptr(WeftWaitFuture) wait = weft_wait_future_new (futures, 2, 10, WEFT_RETURN_WHEN_ALL_COMPLETED);
-  g_autoptr(WeftTask) task = spawn_awaiter (KIND (data), WEFT_FUTURE (wait));
+  g_autoptr(WeftTask) task = weft_test_spawn_awaiting_future (KIND (data), WEFT_FUTURE (wait));
 
   weft_test_pass ();
   g_assert_true (weft_task_cancel (task, "stop"));
@@ -349,7 +326,7 @@ test_as_completed_plain (WeftTestLoop  *loop,
   g_autoptr(WeftFuture) r1 = weft_as_completed_next (it);
   g_autoptr(WeftFuture) r2 = weft_as_completed_next (it);
   g_autoptr(WeftFuture) r3 = weft_as_completed_next (it);
-  g_autoptr(WeftTask) task = spawn_awaiter (KIND (data), r3);
+  g_autoptr(WeftTask) task = weft_test_spawn_awaiting_future (KIND (data), r3);
 
   g_assert_null (weft_as_completed_next (it));
   g_assert_true (r1 != a && r1 != b && r1 != c);

@@ -137,6 +137,29 @@ weft_test_await_data (WeftTask *task,
     weft_task_return_error (task, g_steal_pointer (&error));
 }
 
+static void
+await_data_step (WeftTask     *task,
+                 WeftFuture   *awaited,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  if (awaited == NULL && error == NULL)
+    weft_task_await (task, user_data);
+  else if (error != NULL)
+    weft_task_return_error (task, g_error_copy (error));
+  else
+    weft_task_return_void (task);
+}
+
+WeftTask *
+weft_test_spawn_awaiting_future (Kind        kind,
+                                 WeftFuture *future)
+{
+  if (kind == KIND_FIBER)
+    return weft_fiber_new ("awaiter", weft_test_await_data, future, NULL);
+  return weft_task_new ("awaiter", await_data_step, future, NULL);
+}
+
 typedef struct
 {
   WeftTestStartFunc  start;

@@ -64,6 +64,10 @@ void   weft_test_assert_finished_int    (gpointer      future,
 void   weft_test_await_data             (WeftTask     *task,
                                          gpointer      user_data);
 
+/* A task of @kind awaiting @future, ending with its error or no value. */
+WeftTask *weft_test_spawn_awaiting_future (Kind        kind,
+                                           WeftFuture *future);
+
 /* A task of @kind that calls @start, awaits the future it returns and ends
  * with that future's outcome. *@started, if not NULL, gets a reference on
  * the future.
