@@ -14,5 +14,6 @@
 # include "core/weft-sleep.h"
 # include "core/weft-run.h"
 # include "coroutines/weft-fiber.h"
+# include "sync/weft-event.h"
 # include "weft-enums.h"
 #undef WEFT_INSIDE

@@ -35,6 +35,14 @@ G_BEGIN_DECLS
  * @WEFT_ERROR_INVALID_ARGUMENT: an argument is out of range, such as a NaN delay
  * @WEFT_ERROR_WRONG_TYPE: the future's value is not of the requested type
  * @WEFT_ERROR_FIBER_STACK: no stack could be allocated for a fiber
+ * @WEFT_ERROR_QUEUE_EMPTY: weft_queue_get_nowait() on an empty queue
+ *   (asyncio's QueueEmpty)
+ * @WEFT_ERROR_QUEUE_FULL: weft_queue_put_nowait() on a full queue
+ *   (asyncio's QueueFull)
+ * @WEFT_ERROR_QUEUE_SHUT_DOWN: putting into a queue that was shut down, or
+ *   getting from one that is also empty (asyncio's QueueShutDown)
+ * @WEFT_ERROR_BROKEN_BARRIER: the barrier was aborted or reset while the
+ *   task waited, or is broken (asyncio's BrokenBarrierError)
  *
  * Error codes of the %WEFT_ERROR domain.
  */
@@ -48,6 +56,10 @@ typedef enum
   WEFT_ERROR_INVALID_ARGUMENT,
   WEFT_ERROR_WRONG_TYPE,
   WEFT_ERROR_FIBER_STACK,
+  WEFT_ERROR_QUEUE_EMPTY,
+  WEFT_ERROR_QUEUE_FULL,
+  WEFT_ERROR_QUEUE_SHUT_DOWN,
+  WEFT_ERROR_BROKEN_BARRIER,
 } WeftError;
 
 GQuark weft_error_quark (void);

@@ -12,4 +12,12 @@ G_BEGIN_DECLS
 gboolean    weft_task_is_stepping      (WeftTask *self);
 const char *weft_task_peek_name        (WeftTask *self);
 
+/* Two futures the synchronization primitives reuse as the task's waiters,
+ * so that a wait allocates nothing once they exist. Two, because the step
+ * that resumes from one still holds it while it starts the next wait.
+ */
+#define WEFT_TASK_N_WAIT_SLOTS 2
+
+WeftFuture **weft_task_get_wait_slots  (WeftTask *self);
+
 G_END_DECLS

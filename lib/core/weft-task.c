@@ -72,6 +72,7 @@ typedef struct
   GCancellable         *cancellable;
   char                 *name;
   char                 *cancel_message;
+  WeftFuture           *wait_slots[WEFT_TASK_N_WAIT_SLOTS];
   guint64               id;
   guint                 num_cancels_requested;
   guint8                state;
@@ -247,6 +248,8 @@ take_resume_error (WeftTask   *self,
   if (priv->must_cancel)
     {
       priv->must_cancel = FALSE;
+      if (error == NULL && awaited != NULL)
+        weft_future_drop_value (awaited);
       if (!weft_error_is_cancelled (error))
         {
           g_clear_error (&error);
@@ -401,6 +404,8 @@ weft_task_finalize (GObject *object)
   g_clear_object (&priv->awaited);
   g_clear_error (&priv->resume_error);
   g_clear_object (&priv->cancellable);
+  for (guint i = 0; i < WEFT_TASK_N_WAIT_SLOTS; i++)
+    g_clear_object (&priv->wait_slots[i]);
   g_free (priv->name);
   g_free (priv->cancel_message);
 
@@ -481,6 +486,14 @@ weft_task_peek_name (WeftTask *self)
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
   return priv->name;
+}
+
+WeftFuture **
+weft_task_get_wait_slots (WeftTask *self)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  return priv->wait_slots;
 }
 
 static gboolean
