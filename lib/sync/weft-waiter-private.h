@@ -62,6 +62,7 @@ struct _WeftWaiter
   gpointer             owner;            /* the primitive; borrowed */
   gpointer             item;             /* a queue item travelling with it */
   gint64               number;           /* a priority, a barrier index */
+  guint64              seq;              /* a queue item's arrival order */
   char                *cancel_message;   /* a cancellation held back by @ops->cancel */
   guint                cancel_requested : 1;
   guint                in_slot : 1;      /* a task's wait slot owns it */
