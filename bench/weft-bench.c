@@ -1396,6 +1396,202 @@ bench_pingpong_event_weft_fiber (BenchResult *result)
   bench_pingpong_event_weft (result, TRUE);
 }
 
+/* pingpong-queue: the same round trips through two unbounded queues, the
+ * message being the item. A get reuses the task's wait future.
+ */
+
+typedef struct
+{
+  gint64     rounds;
+  gint64     ping_count;
+  gint64     pong_count;
+  WeftQueue *ping_queue;       /* ping gets from it */
+  WeftQueue *pong_queue;       /* pong gets from it */
+  gint64     mismatches;
+  GError    *error;
+} QueuePingPong;
+
+static gboolean
+queue_pingpong_failed (QueuePingPong *pp,
+                       WeftTask      *task,
+                       const GError  *error)
+{
+  if (error == NULL)
+    return FALSE;
+  if (pp->error == NULL)
+    pp->error = g_error_copy (error);
+  weft_task_return_error (task, g_error_copy (error));
+  return TRUE;
+}
+
+static void
+queue_await_get (WeftTask  *task,
+                 WeftQueue *queue)
+{
+  WeftFuture *future = weft_queue_get (queue);
+
+  weft_task_await (task, future);
+  g_object_unref (future);
+}
+
+static void
+queue_ping_step (WeftTask     *task,
+                 WeftFuture   *awaited,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  QueuePingPong *pp = user_data;
+
+  if (queue_pingpong_failed (pp, task, error))
+    return;
+
+  if (awaited != NULL)
+    {
+      if (GPOINTER_TO_SIZE (weft_future_get_pointer (awaited, NULL)) != (gsize) pp->ping_count)
+        pp->mismatches++;
+      pp->ping_count++;
+    }
+
+  if (pp->ping_count == pp->rounds)
+    {
+      weft_task_return_void (task);
+      return;
+    }
+
+  weft_queue_put_nowait (pp->pong_queue, GSIZE_TO_POINTER (pp->ping_count), NULL);
+  queue_await_get (task, pp->ping_queue);
+}
+
+static void
+queue_pong_step (WeftTask     *task,
+                 WeftFuture   *awaited,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  QueuePingPong *pp = user_data;
+
+  if (queue_pingpong_failed (pp, task, error))
+    return;
+
+  if (awaited != NULL)
+    {
+      weft_queue_put_nowait (pp->ping_queue, weft_future_get_pointer (awaited, NULL), NULL);
+      pp->pong_count++;
+      if (pp->pong_count == pp->rounds)
+        {
+          weft_task_return_void (task);
+          return;
+        }
+    }
+
+  queue_await_get (task, pp->pong_queue);
+}
+
+static gboolean
+queue_fiber_get (QueuePingPong *pp,
+                 WeftTask      *task,
+                 WeftQueue     *queue,
+                 gpointer      *item)
+{
+  g_autoptr(WeftFuture) future = weft_queue_get (queue);
+  g_autoptr(GError) error = NULL;
+
+  *item = weft_await_pointer (future, &error);
+  if (error != NULL)
+    {
+      queue_pingpong_failed (pp, task, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+queue_ping_fiber (WeftTask *task,
+                  gpointer  user_data)
+{
+  QueuePingPong *pp = user_data;
+
+  for (gint64 i = 0; i < pp->rounds; i++)
+    {
+      gpointer reply;
+
+      weft_queue_put_nowait (pp->pong_queue, GSIZE_TO_POINTER (i), NULL);
+      if (!queue_fiber_get (pp, task, pp->ping_queue, &reply))
+        return;
+      if (GPOINTER_TO_SIZE (reply) != (gsize) i)
+        pp->mismatches++;
+      pp->ping_count++;
+    }
+}
+
+static void
+queue_pong_fiber (WeftTask *task,
+                  gpointer  user_data)
+{
+  QueuePingPong *pp = user_data;
+
+  for (gint64 i = 0; i < pp->rounds; i++)
+    {
+      gpointer message;
+
+      if (!queue_fiber_get (pp, task, pp->pong_queue, &message))
+        return;
+      weft_queue_put_nowait (pp->ping_queue, message, NULL);
+      pp->pong_count++;
+    }
+}
+
+static void
+bench_pingpong_queue_weft (BenchResult *result,
+                           gboolean     fiber)
+{
+  QueuePingPong pp = { 0, };
+  WeftTask **tasks = g_new0 (WeftTask *, 2);
+
+  warm_up_weft ();
+  pp.rounds = result->n;
+  pp.ping_queue = weft_queue_new (0);
+  pp.pong_queue = weft_queue_new (0);
+
+  if (fiber)
+    {
+      tasks[0] = weft_fiber_new ("ping", queue_ping_fiber, &pp, NULL);
+      tasks[1] = weft_fiber_new ("pong", queue_pong_fiber, &pp, NULL);
+    }
+  else
+    {
+      tasks[0] = weft_task_new ("ping", queue_ping_step, &pp, NULL);
+      tasks[1] = weft_task_new ("pong", queue_pong_step, &pp, NULL);
+    }
+  run_pingpong_pair (result, tasks);
+
+  if (pp.error != NULL)
+    bench_fail (result, "pingpong failed: %s", pp.error->message);
+  else if (pp.mismatches != 0)
+    bench_fail (result, "%" G_GINT64_FORMAT " replies did not match", pp.mismatches);
+  else if (pp.ping_count != pp.rounds || pp.pong_count != pp.rounds)
+    bench_fail (result, "only %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " round trips",
+                pp.ping_count, pp.pong_count);
+  check_tasks (result, tasks, 2, FALSE);
+
+  g_clear_error (&pp.error);
+  g_object_unref (pp.ping_queue);
+  g_object_unref (pp.pong_queue);
+  unref_tasks (tasks, 2);
+}
+
+static void
+bench_pingpong_queue_weft_stackless (BenchResult *result)
+{
+  bench_pingpong_queue_weft (result, FALSE);
+}
+
+static void
+bench_pingpong_queue_weft_fiber (BenchResult *result)
+{
+  bench_pingpong_queue_weft (result, TRUE);
+}
+
 #endif /* !WEFT_BENCH_NO_WEFT */
 
 /* ---------------------------------------------------------------------- */
@@ -1433,6 +1629,8 @@ static const BenchEntry entries[] = {
   { "memory", "weft-fiber", 20000, bench_memory_weft_fiber },
   { "pingpong-event", "weft-stackless", 1000000, bench_pingpong_event_weft_stackless },
   { "pingpong-event", "weft-fiber", 1000000, bench_pingpong_event_weft_fiber },
+  { "pingpong-queue", "weft-stackless", 1000000, bench_pingpong_queue_weft_stackless },
+  { "pingpong-queue", "weft-fiber", 1000000, bench_pingpong_queue_weft_fiber },
 #endif
 };
 
