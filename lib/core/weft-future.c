@@ -440,7 +440,7 @@ weft_future_try_reset (WeftFuture *self)
 {
   WeftFuturePrivate *priv = weft_future_get_instance_private (self);
 
-  if (g_atomic_int_get (&G_OBJECT (self)->ref_count) != 1 ||
+  if (g_atomic_int_get (&((GObject *) self)->ref_count) != 1 ||
       priv->state == WEFT_FUTURE_STATE_PENDING ||
       priv->done_tail != NULL)
     return FALSE;

@@ -241,8 +241,8 @@ add_item (WeftQueuePrivate *priv,
 {
   Entry entry = { item, priority, priv->next_seq++ };
 
-  priv->unfinished++;
-  weft_event_clear (priv->finished);
+  if (priv->unfinished++ == 0)
+    weft_event_clear (priv->finished);
 
   /* Getters wait only on an empty queue: the item is theirs. */
   if (priv->getters.head != NULL)
