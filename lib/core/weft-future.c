@@ -962,6 +962,12 @@ weft_future_get_pointer (WeftFuture  *self,
   g_return_val_if_fail (WEFT_IS_FUTURE (self), NULL);
 
   priv = weft_future_get_instance_private (self);
+
+  /* A plain pointer, as a queue item is: no type system round trip. */
+  if (G_VALUE_TYPE (&priv->value) == G_TYPE_POINTER &&
+      weft_future_peek_state (self) == WEFT_FUTURE_STATE_FINISHED)
+    return priv->value.data[0].v_pointer;
+
   if (G_VALUE_HOLDS (&priv->value, owned_pointer_get_type ()))
     {
       OwnedPointer *owned = g_value_get_boxed (&priv->value);
