@@ -23,7 +23,9 @@
  * A get waiter that is cancelled takes nothing; one that was handed an
  * item but is cancelled before it resumes puts the item back at the head
  * of the queue, for the next getter: no item is lost. A put waiter that is
- * cancelled before its item went in frees the item.
+ * cancelled before its item went in frees the item. Unlike asyncio, a put
+ * whose item was moved in (a get made room) stays done even if its task
+ * is cancelled before it resumes: the item may already have been taken.
  *
  * weft_queue_shutdown() (Python 3.13) makes puts fail with
  * %WEFT_ERROR_QUEUE_SHUT_DOWN, and gets too once the queue is empty; an
