@@ -284,6 +284,34 @@ test_lock_cancel (WeftTestLoop  *loop,
   tasks_unref (tasks, 3);
 }
 
+/* T11: a third party cancelling the future the task awaits withdraws the
+ * request the same way; the cancellation does not count on the task */
+static void
+test_lock_third_party_cancel (WeftTestLoop  *loop,
+                              gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(WeftLock) lock = weft_lock_new ();
+  Actor actors[] = {
+    ACTOR (log, "a", begin_lock_acquire, lock),
+    ACTOR (log, "b", begin_lock_acquire, lock),
+  };
+  WeftTask *tasks[2];
+
+  g_assert_true (weft_lock_try_acquire (lock));
+  for (guint i = 0; i < 2; i++)
+    actors[i].after = after_release_lock;
+  actors_spawn (KIND (data), actors, 2, tasks);
+
+  g_assert_true (weft_future_cancel (weft_task_get_awaited (tasks[0]), "gone"));
+  g_assert_true (weft_lock_release (lock, NULL));
+  weft_test_run_until_idle ();
+  g_assert_cmpstr (log->str, ==, "a:gone b:ok");
+  g_assert_cmpuint (weft_task_get_cancelling (tasks[0]), ==, 0);
+  g_assert_false (weft_lock_is_locked (lock));
+  tasks_unref (tasks, 2);
+}
+
 /* Semaphore */
 
 /* SemaphoreTests::test_acquire: value slots are taken at once, the other
@@ -461,6 +489,41 @@ test_condition_cancel (WeftTestLoop  *loop,
   tasks_unref (tasks, 2);
 }
 
+/* ConditionTests::test_cancelled_error_re_aquire (gh-112202): cancelled
+ * after it was notified, while it waits for the lock, a waiter still gets
+ * the lock before the cancellation, and another waiter is notified in its
+ * place */
+static void
+test_condition_cancel_after_notify (WeftTestLoop  *loop,
+                                    gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(WeftCondition) cond = weft_condition_new (NULL);
+  WeftLock *lock = weft_condition_get_lock (cond);
+  Actor actors[] = {
+    ACTOR (log, "a", begin_condition_wait, cond),
+    ACTOR (log, "b", begin_condition_wait, cond),
+  };
+  WeftTask *tasks[2];
+
+  for (guint i = 0; i < 2; i++)
+    {
+      actors[i].after = after_release_condition_lock;
+      g_assert_true (weft_lock_try_acquire (lock));
+      tasks[i] = actor_spawn (KIND (data), &actors[i]);
+      weft_test_pass ();
+    }
+
+  g_assert_true (weft_lock_try_acquire (lock));
+  g_assert_true (weft_condition_notify (cond, 1, NULL));
+  g_assert_true (weft_task_cancel (tasks[0], NULL));
+  g_assert_true (weft_lock_release (lock, NULL));
+  weft_test_run_until_idle ();
+  g_assert_cmpstr (log->str, ==, "a:Operation was cancelled b:ok");
+  g_assert_false (weft_lock_is_locked (lock));
+  tasks_unref (tasks, 2);
+}
+
 /* Barrier */
 
 /* BarrierTests::test_barrier, test_draining_state: all parties resume with
@@ -560,6 +623,37 @@ test_barrier_abort_reset_cancel (WeftTestLoop  *loop,
   weft_test_run_until_idle ();
 }
 
+/* BarrierTests::test_draining_state, test_cancel_wait_blocked: a wait
+ * that arrives while the barrier drains is blocked until the released
+ * parties resumed; cancelling it changes no count, and a blocked wait
+ * that is let in joins the next round */
+static void
+test_barrier_blocked (WeftTestLoop  *loop,
+                      gconstpointer  data)
+{
+  g_autoptr(WeftBarrier) barrier = weft_barrier_new (2);
+  g_autoptr(WeftFuture) first = weft_barrier_wait (barrier);
+  g_autoptr(WeftFuture) second = weft_barrier_wait (barrier);
+  g_autoptr(WeftFuture) cancelled = weft_barrier_wait (barrier);
+  g_autoptr(WeftFuture) blocked = weft_barrier_wait (barrier);
+  g_autoptr(WeftFuture) last = NULL;
+
+  weft_test_assert_finished_int (first, 0);
+  weft_test_assert_finished_int (second, 1);
+  g_assert_false (weft_future_is_done (cancelled));
+  g_assert_false (weft_future_is_done (blocked));
+  g_assert_cmpuint (weft_barrier_get_n_waiting (barrier), ==, 0);
+
+  g_assert_true (weft_future_cancel (cancelled, NULL));
+  weft_test_pass ();   /* the released parties' resumption */
+  g_assert_cmpuint (weft_barrier_get_n_waiting (barrier), ==, 1);
+  g_assert_false (weft_future_is_done (blocked));
+  last = weft_barrier_wait (barrier);
+  weft_test_assert_finished_int (blocked, 0);
+  weft_test_assert_finished_int (last, 1);
+  weft_test_run_until_idle ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -574,13 +668,16 @@ main (int   argc,
   weft_test_add_both_kinds ("sync", "lock/fifo", test_lock_fifo);
   WEFT_TEST_ADD ("/sync/lock/release-unlocked", test_lock_release_unlocked);
   weft_test_add_both_kinds ("sync", "lock/cancel", test_lock_cancel);
+  weft_test_add_both_kinds ("sync", "lock/third-party-cancel", test_lock_third_party_cancel);
   weft_test_add_both_kinds ("sync", "semaphore/fifo", test_semaphore_fifo);
   weft_test_add_both_kinds ("sync", "semaphore/cancel", test_semaphore_cancel);
   WEFT_TEST_ADD ("/sync/bounded-semaphore", test_bounded_semaphore);
   weft_test_add_both_kinds ("sync", "condition/notify", test_condition_notify);
   weft_test_add_both_kinds ("sync", "condition/cancel", test_condition_cancel);
+  weft_test_add_both_kinds ("sync", "condition/cancel-after-notify", test_condition_cancel_after_notify);
   weft_test_add_both_kinds ("sync", "barrier/parties", test_barrier_parties);
   weft_test_add_both_kinds ("sync", "barrier/abort-reset-cancel", test_barrier_abort_reset_cancel);
+  WEFT_TEST_ADD ("/sync/barrier/blocked", test_barrier_blocked);
 
   return g_test_run ();
 }
