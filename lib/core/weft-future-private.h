@@ -23,7 +23,7 @@ void           weft_value_init_pointer      (GValue         *value,
                                              gpointer        pointer,
                                              GDestroyNotify  destroy);
 
-gboolean       weft_future_try_reset        (WeftFuture   *self);
+gboolean       weft_future_try_reuse        (WeftFuture   *self);
 
 /* Called when a task drops the value of the future it awaited because a
  * cancellation is delivered instead (T8b). A future type that hands

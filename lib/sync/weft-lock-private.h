@@ -10,8 +10,10 @@
 
 G_BEGIN_DECLS
 
+G_GNUC_INTERNAL
 void weft_lock_enqueue    (WeftLock   *self,
                            WeftWaiter *waiter);
+G_GNUC_INTERNAL
 void weft_lock_hand_over  (WeftLock   *self);
 
 G_END_DECLS

@@ -17,13 +17,16 @@ typedef enum
   WEFT_QUEUE_ORDER_PRIORITY,   /* lowest priority first; FIFO among equals */
 } WeftQueueOrder;
 
+G_GNUC_INTERNAL
 void        weft_queue_setup        (WeftQueue       *self,
                                      WeftQueueOrder   order,
                                      guint            maxsize,
                                      GDestroyNotify   item_free_func);
+G_GNUC_INTERNAL
 WeftFuture *weft_queue_put_with_priority (WeftQueue  *self,
                                           gint64      priority,
                                           gpointer    item);
+G_GNUC_INTERNAL
 gboolean    weft_queue_put_nowait_with_priority (WeftQueue  *self,
                                                  gint64      priority,
                                                  gpointer    item,

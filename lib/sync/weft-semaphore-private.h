@@ -9,6 +9,7 @@
 
 G_BEGIN_DECLS
 
+G_GNUC_INTERNAL
 void weft_semaphore_setup (WeftSemaphore *self,
                            guint          value,
                            gboolean       bounded);

@@ -68,21 +68,30 @@ struct _WeftWaiter
   guint                in_slot : 1;      /* a task's wait slot owns it */
 };
 
+/* Internal: calls between the primitives' files skip the PLT. */
+G_GNUC_INTERNAL
 WeftWaiter *weft_waiter_borrow        (gpointer             owner,
                                        const WeftWaiterOps *ops);
+G_GNUC_INTERNAL
 void        weft_waiter_wake          (WeftWaiter          *self,
                                        GValue              *value,
                                        GError              *error);
+G_GNUC_INTERNAL
 void        weft_waiter_wake_pointer  (WeftWaiter          *self,
                                        gpointer             pointer);
+G_GNUC_INTERNAL
 void        weft_waiter_wake_int64    (WeftWaiter          *self,
                                        gint64               number);
+G_GNUC_INTERNAL
 gboolean    weft_waiter_cancel_default (WeftWaiter         *self,
                                         const char         *message);
 
+G_GNUC_INTERNAL
 void        weft_wait_list_push       (WeftWaitList        *list,
                                        WeftWaiter          *waiter);
+G_GNUC_INTERNAL
 void        weft_wait_list_remove     (WeftWaiter          *waiter);
+G_GNUC_INTERNAL
 void        weft_wait_list_detach_all (WeftWaitList        *list);
 
 static inline gboolean

@@ -217,10 +217,20 @@ prepare (WeftWaiter          *self,
  * Gets a pending waiter for @owner: inside a task, one of the task's wait
  * slots made pending again if nothing but the task holds it; otherwise a
  * new one. Reuse never shows: a waiter anyone else still references is
- * left alone.
+ * left alone. The slot keeps its own reference.
  *
  * Returns: (transfer full): a pending waiter
  */
+/* A new waiter for a wait slot: the slot's reference, and the caller's. */
+static WeftWaiter *
+new_slot_waiter (void)
+{
+  WeftWaiter *waiter = g_object_new (WEFT_TYPE_WAITER, NULL);
+
+  waiter->in_slot = TRUE;
+  return g_object_ref (waiter);
+}
+
 WeftWaiter *
 weft_waiter_borrow (gpointer             owner,
                     const WeftWaiterOps *ops)
@@ -240,11 +250,8 @@ weft_waiter_borrow (gpointer             owner,
   for (guint i = 0; i < WEFT_TASK_N_WAIT_SLOTS && waiter == NULL; i++)
     {
       if (slots[i] == NULL)
-        {
-          slots[i] = g_object_new (WEFT_TYPE_WAITER, NULL);
-          ((WeftWaiter *) slots[i])->in_slot = TRUE;
-        }
-      else if (!weft_future_try_reset (slots[i]))
+        slots[i] = (WeftFuture *) new_slot_waiter ();
+      else if (!weft_future_try_reuse (slots[i]))
         continue;
       waiter = (WeftWaiter *) slots[i];
     }
@@ -259,16 +266,10 @@ weft_waiter_borrow (gpointer             owner,
       if (evicted->list == NULL)
         g_object_unref (evicted);
       memmove (slots, slots + 1, (WEFT_TASK_N_WAIT_SLOTS - 1) * sizeof *slots);
-      waiter = g_object_new (WEFT_TYPE_WAITER, NULL);
-      waiter->in_slot = TRUE;
+      waiter = new_slot_waiter ();
       slots[WEFT_TASK_N_WAIT_SLOTS - 1] = (WeftFuture *) waiter;
     }
 
   prepare (waiter, owner, ops);
-
-  /* The slot held the only reference, so there is no toggle reference to
-   * notify: g_object_ref()'s checks can be skipped on this hot path.
-   */
-  g_atomic_int_inc (&((GObject *) waiter)->ref_count);
   return waiter;
 }
