@@ -1299,6 +1299,417 @@ bench_taskgroup_fail_weft_stackless (BenchResult *result)
   g_object_unref (parent);
 }
 
+/* pingpong-event: the same round trips through two reused events; the
+ * message travels in a shared variable. Waiting on an event reuses the
+ * task's wait future, so nothing is allocated per round trip.
+ */
+
+typedef struct
+{
+  gint64     rounds;
+  gint64     ping_count;
+  gint64     pong_count;
+  gint64     message;
+  gint64     reply;
+  WeftEvent *ping_event;       /* ping waits on it */
+  WeftEvent *pong_event;       /* pong waits on it */
+  gint64     mismatches;
+  GError    *error;
+} EventPingPong;
+
+static gboolean
+event_pingpong_failed (EventPingPong *pp,
+                       WeftTask      *task,
+                       const GError  *error)
+{
+  if (error == NULL)
+    return FALSE;
+  if (pp->error == NULL)
+    pp->error = g_error_copy (error);
+  weft_task_return_error (task, g_error_copy (error));
+  return TRUE;
+}
+
+static void
+event_await (WeftTask  *task,
+             WeftEvent *event)
+{
+  WeftFuture *future = weft_event_wait (event);
+
+  weft_task_await (task, future);
+  g_object_unref (future);
+}
+
+static void
+event_ping_step (WeftTask     *task,
+                 WeftFuture   *awaited,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  EventPingPong *pp = user_data;
+
+  if (event_pingpong_failed (pp, task, error))
+    return;
+
+  if (awaited != NULL)
+    {
+      weft_event_clear (pp->ping_event);
+      if (pp->reply != pp->ping_count)
+        pp->mismatches++;
+      pp->ping_count++;
+    }
+
+  if (pp->ping_count == pp->rounds)
+    {
+      weft_task_return_void (task);
+      return;
+    }
+
+  pp->message = pp->ping_count;
+  weft_event_set (pp->pong_event);
+  event_await (task, pp->ping_event);
+}
+
+static void
+event_pong_step (WeftTask     *task,
+                 WeftFuture   *awaited,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  EventPingPong *pp = user_data;
+
+  if (event_pingpong_failed (pp, task, error))
+    return;
+
+  if (awaited != NULL)
+    {
+      weft_event_clear (pp->pong_event);
+      pp->reply = pp->message;
+      pp->pong_count++;
+      weft_event_set (pp->ping_event);
+      if (pp->pong_count == pp->rounds)
+        {
+          weft_task_return_void (task);
+          return;
+        }
+    }
+
+  event_await (task, pp->pong_event);
+}
+
+static gboolean
+event_fiber_wait (EventPingPong *pp,
+                  WeftTask      *task,
+                  WeftEvent     *event)
+{
+  g_autoptr(WeftFuture) future = weft_event_wait (event);
+  g_autoptr(GError) error = NULL;
+
+  if (!weft_await (future, &error))
+    {
+      event_pingpong_failed (pp, task, error);
+      return FALSE;
+    }
+  weft_event_clear (event);
+  return TRUE;
+}
+
+static void
+event_ping_fiber (WeftTask *task,
+                  gpointer  user_data)
+{
+  EventPingPong *pp = user_data;
+
+  for (gint64 i = 0; i < pp->rounds; i++)
+    {
+      pp->message = i;
+      weft_event_set (pp->pong_event);
+      if (!event_fiber_wait (pp, task, pp->ping_event))
+        return;
+      if (pp->reply != i)
+        pp->mismatches++;
+      pp->ping_count++;
+    }
+}
+
+static void
+event_pong_fiber (WeftTask *task,
+                  gpointer  user_data)
+{
+  EventPingPong *pp = user_data;
+
+  for (gint64 i = 0; i < pp->rounds; i++)
+    {
+      if (!event_fiber_wait (pp, task, pp->pong_event))
+        return;
+      pp->reply = pp->message;
+      pp->pong_count++;
+      weft_event_set (pp->ping_event);
+    }
+}
+
+static void
+run_pingpong_pair (BenchResult *result,
+                   WeftTask   **tasks)
+{
+  gint64 start;
+  guint watchdog;
+
+  watchdog = watch_tasks (result, tasks, 2);
+  start = now_ns ();
+  while (!weft_future_is_done (WEFT_FUTURE (tasks[0])) ||
+         !weft_future_is_done (WEFT_FUTURE (tasks[1])))
+    g_main_context_iteration (NULL, TRUE);
+  result->wall_ns = now_ns () - start;
+  unwatch_tasks (watchdog);
+}
+
+static void
+bench_pingpong_event_weft (BenchResult *result,
+                           gboolean     fiber)
+{
+  EventPingPong pp = { 0, };
+  WeftTask **tasks = g_new0 (WeftTask *, 2);
+
+  warm_up_weft ();
+  pp.rounds = result->n;
+  pp.ping_event = weft_event_new ();
+  pp.pong_event = weft_event_new ();
+
+  if (fiber)
+    {
+      tasks[0] = weft_fiber_new ("ping", event_ping_fiber, &pp, NULL);
+      tasks[1] = weft_fiber_new ("pong", event_pong_fiber, &pp, NULL);
+    }
+  else
+    {
+      tasks[0] = weft_task_new ("ping", event_ping_step, &pp, NULL);
+      tasks[1] = weft_task_new ("pong", event_pong_step, &pp, NULL);
+    }
+  run_pingpong_pair (result, tasks);
+
+  if (pp.error != NULL)
+    bench_fail (result, "pingpong failed: %s", pp.error->message);
+  else if (pp.mismatches != 0)
+    bench_fail (result, "%" G_GINT64_FORMAT " replies did not match", pp.mismatches);
+  else if (pp.ping_count != pp.rounds || pp.pong_count != pp.rounds)
+    bench_fail (result, "only %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " round trips",
+                pp.ping_count, pp.pong_count);
+  check_tasks (result, tasks, 2, FALSE);
+
+  g_clear_error (&pp.error);
+  g_object_unref (pp.ping_event);
+  g_object_unref (pp.pong_event);
+  unref_tasks (tasks, 2);
+}
+
+static void
+bench_pingpong_event_weft_stackless (BenchResult *result)
+{
+  bench_pingpong_event_weft (result, FALSE);
+}
+
+static void
+bench_pingpong_event_weft_fiber (BenchResult *result)
+{
+  bench_pingpong_event_weft (result, TRUE);
+}
+
+/* pingpong-queue: the same round trips through two unbounded queues, the
+ * message being the item. A get reuses the task's wait future.
+ */
+
+typedef struct
+{
+  gint64     rounds;
+  gint64     ping_count;
+  gint64     pong_count;
+  WeftQueue *ping_queue;       /* ping gets from it */
+  WeftQueue *pong_queue;       /* pong gets from it */
+  gint64     mismatches;
+  GError    *error;
+} QueuePingPong;
+
+static gboolean
+queue_pingpong_failed (QueuePingPong *pp,
+                       WeftTask      *task,
+                       const GError  *error)
+{
+  if (error == NULL)
+    return FALSE;
+  if (pp->error == NULL)
+    pp->error = g_error_copy (error);
+  weft_task_return_error (task, g_error_copy (error));
+  return TRUE;
+}
+
+static void
+queue_await_get (WeftTask  *task,
+                 WeftQueue *queue)
+{
+  WeftFuture *future = weft_queue_get (queue);
+
+  weft_task_await (task, future);
+  g_object_unref (future);
+}
+
+static void
+queue_ping_step (WeftTask     *task,
+                 WeftFuture   *awaited,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  QueuePingPong *pp = user_data;
+
+  if (queue_pingpong_failed (pp, task, error))
+    return;
+
+  if (awaited != NULL)
+    {
+      if (GPOINTER_TO_SIZE (weft_future_get_pointer (awaited, NULL)) != (gsize) pp->ping_count)
+        pp->mismatches++;
+      pp->ping_count++;
+    }
+
+  if (pp->ping_count == pp->rounds)
+    {
+      weft_task_return_void (task);
+      return;
+    }
+
+  weft_queue_put_nowait (pp->pong_queue, GSIZE_TO_POINTER (pp->ping_count), NULL);
+  queue_await_get (task, pp->ping_queue);
+}
+
+static void
+queue_pong_step (WeftTask     *task,
+                 WeftFuture   *awaited,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  QueuePingPong *pp = user_data;
+
+  if (queue_pingpong_failed (pp, task, error))
+    return;
+
+  if (awaited != NULL)
+    {
+      weft_queue_put_nowait (pp->ping_queue, weft_future_get_pointer (awaited, NULL), NULL);
+      pp->pong_count++;
+      if (pp->pong_count == pp->rounds)
+        {
+          weft_task_return_void (task);
+          return;
+        }
+    }
+
+  queue_await_get (task, pp->pong_queue);
+}
+
+static gboolean
+queue_fiber_get (QueuePingPong *pp,
+                 WeftTask      *task,
+                 WeftQueue     *queue,
+                 gpointer      *item)
+{
+  g_autoptr(WeftFuture) future = weft_queue_get (queue);
+  g_autoptr(GError) error = NULL;
+
+  *item = weft_await_pointer (future, &error);
+  if (error != NULL)
+    {
+      queue_pingpong_failed (pp, task, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+queue_ping_fiber (WeftTask *task,
+                  gpointer  user_data)
+{
+  QueuePingPong *pp = user_data;
+
+  for (gint64 i = 0; i < pp->rounds; i++)
+    {
+      gpointer reply;
+
+      weft_queue_put_nowait (pp->pong_queue, GSIZE_TO_POINTER (i), NULL);
+      if (!queue_fiber_get (pp, task, pp->ping_queue, &reply))
+        return;
+      if (GPOINTER_TO_SIZE (reply) != (gsize) i)
+        pp->mismatches++;
+      pp->ping_count++;
+    }
+}
+
+static void
+queue_pong_fiber (WeftTask *task,
+                  gpointer  user_data)
+{
+  QueuePingPong *pp = user_data;
+
+  for (gint64 i = 0; i < pp->rounds; i++)
+    {
+      gpointer message;
+
+      if (!queue_fiber_get (pp, task, pp->pong_queue, &message))
+        return;
+      weft_queue_put_nowait (pp->ping_queue, message, NULL);
+      pp->pong_count++;
+    }
+}
+
+static void
+bench_pingpong_queue_weft (BenchResult *result,
+                           gboolean     fiber)
+{
+  QueuePingPong pp = { 0, };
+  WeftTask **tasks = g_new0 (WeftTask *, 2);
+
+  warm_up_weft ();
+  pp.rounds = result->n;
+  pp.ping_queue = weft_queue_new (0);
+  pp.pong_queue = weft_queue_new (0);
+
+  if (fiber)
+    {
+      tasks[0] = weft_fiber_new ("ping", queue_ping_fiber, &pp, NULL);
+      tasks[1] = weft_fiber_new ("pong", queue_pong_fiber, &pp, NULL);
+    }
+  else
+    {
+      tasks[0] = weft_task_new ("ping", queue_ping_step, &pp, NULL);
+      tasks[1] = weft_task_new ("pong", queue_pong_step, &pp, NULL);
+    }
+  run_pingpong_pair (result, tasks);
+
+  if (pp.error != NULL)
+    bench_fail (result, "pingpong failed: %s", pp.error->message);
+  else if (pp.mismatches != 0)
+    bench_fail (result, "%" G_GINT64_FORMAT " replies did not match", pp.mismatches);
+  else if (pp.ping_count != pp.rounds || pp.pong_count != pp.rounds)
+    bench_fail (result, "only %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " round trips",
+                pp.ping_count, pp.pong_count);
+  check_tasks (result, tasks, 2, FALSE);
+
+  g_clear_error (&pp.error);
+  g_object_unref (pp.ping_queue);
+  g_object_unref (pp.pong_queue);
+  unref_tasks (tasks, 2);
+}
+
+static void
+bench_pingpong_queue_weft_stackless (BenchResult *result)
+{
+  bench_pingpong_queue_weft (result, FALSE);
+}
+
+static void
+bench_pingpong_queue_weft_fiber (BenchResult *result)
+{
+  bench_pingpong_queue_weft (result, TRUE);
+}
 
 #endif /* !WEFT_BENCH_NO_WEFT */
 
@@ -1471,7 +1882,6 @@ typedef struct
   BenchFunc   func;
 } BenchEntry;
 
-
 static const BenchEntry entries[] = {
   { "gobject-floor", "gobject", 1000000, bench_gobject_floor },
 
@@ -1503,6 +1913,10 @@ static const BenchEntry entries[] = {
 #ifndef WEFT_BENCH_NO_WEFT
   { "to-thread", "weft-stackless", 20000, bench_to_thread_weft_stackless },
   { "to-thread", "weft-fiber", 20000, bench_to_thread_weft_fiber },
+  { "pingpong-event", "weft-stackless", 1000000, bench_pingpong_event_weft_stackless },
+  { "pingpong-event", "weft-fiber", 1000000, bench_pingpong_event_weft_fiber },
+  { "pingpong-queue", "weft-stackless", 1000000, bench_pingpong_queue_weft_stackless },
+  { "pingpong-queue", "weft-fiber", 1000000, bench_pingpong_queue_weft_fiber },
 #endif
 };
 

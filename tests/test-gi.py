@@ -406,6 +406,33 @@ def run_coroutine_threadsafe_from_python():
     assert future.get_context() == GLib.MainContext.default()
     drive(target, future.is_done)
     assert future.get_int64() == 7
+def sync_primitives_from_python():
+    event = Weft.Event.new()
+    waited = event.wait()
+    assert not waited.is_done()
+    event.set()
+    assert waited.is_done() and event.is_set()
+
+    lock = Weft.Lock.new()
+    assert lock.try_acquire() and lock.is_locked()
+    lock.release()
+    try:
+        lock.release()
+    except GLib.Error as error:
+        assert error.matches(Weft.error_quark(), Weft.Error.INVALID_STATE)
+    else:
+        raise AssertionError('releasing an unlocked lock must raise')
+
+    barrier = Weft.Barrier.new(1)
+    assert barrier.wait().get_int64() == 0
+
+    queue = Weft.Queue.new(1)
+    try:
+        queue.get_nowait()
+    except GLib.Error as error:
+        assert error.matches(Weft.error_quark(), Weft.Error.QUEUE_EMPTY)
+    else:
+        raise AssertionError('an empty queue must raise')
 
 
 def main():

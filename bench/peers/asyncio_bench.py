@@ -25,6 +25,8 @@ SLEEPER_SEED = 42
 DEFAULT_N = {
     "spawn": 100_000,
     "pingpong": 1_000_000,
+    "pingpong-event": 1_000_000,
+    "pingpong-queue": 1_000_000,
     "sleepers": 100_000,
     "sleepers-1m": 1_000_000,
     "cancel-fanout": 100_000,
@@ -92,6 +94,75 @@ async def pingpong(n, out):
     out["wall_ns"] = time.perf_counter_ns() - start
     if pp.mismatches:
         out["failure"] = f"{pp.mismatches}-replies-did-not-match"
+
+
+# pingpong-event: the same round trips through two reused asyncio.Events,
+# the message in a shared variable
+
+class EventPingPong:
+    def __init__(self, rounds):
+        self.rounds = rounds
+        self.message = None
+        self.reply = None
+        self.ping_event = asyncio.Event()
+        self.pong_event = asyncio.Event()
+        self.mismatches = 0
+
+
+async def event_ping(pp):
+    for i in range(pp.rounds):
+        pp.message = i
+        pp.pong_event.set()
+        await pp.ping_event.wait()
+        pp.ping_event.clear()
+        if pp.reply != i:
+            pp.mismatches += 1
+
+
+async def event_pong(pp):
+    for _ in range(pp.rounds):
+        await pp.pong_event.wait()
+        pp.pong_event.clear()
+        pp.reply = pp.message
+        pp.ping_event.set()
+
+
+async def pingpong_event(n, out):
+    loop = asyncio.get_running_loop()
+    pp = EventPingPong(n)
+    start = time.perf_counter_ns()
+    await asyncio.gather(loop.create_task(event_ping(pp)), loop.create_task(event_pong(pp)))
+    out["wall_ns"] = time.perf_counter_ns() - start
+    if pp.mismatches:
+        out["failure"] = f"{pp.mismatches}-replies-did-not-match"
+
+
+# pingpong-queue: the same round trips through two unbounded asyncio.Queues
+
+async def queue_ping(rounds, ping_queue, pong_queue, out):
+    mismatches = 0
+    for i in range(rounds):
+        pong_queue.put_nowait(i)
+        if await ping_queue.get() != i:
+            mismatches += 1
+    out["mismatches"] = mismatches
+
+
+async def queue_pong(rounds, ping_queue, pong_queue):
+    for _ in range(rounds):
+        ping_queue.put_nowait(await pong_queue.get())
+
+
+async def pingpong_queue(n, out):
+    loop = asyncio.get_running_loop()
+    ping_queue = asyncio.Queue()
+    pong_queue = asyncio.Queue()
+    start = time.perf_counter_ns()
+    await asyncio.gather(loop.create_task(queue_ping(n, ping_queue, pong_queue, out)),
+                         loop.create_task(queue_pong(n, ping_queue, pong_queue)))
+    out["wall_ns"] = time.perf_counter_ns() - start
+    if out.pop("mismatches"):
+        out["failure"] = "replies-did-not-match"
 
 
 # sleepers: the deadline is taken right before the task suspends
@@ -226,6 +297,8 @@ WORKLOADS = {
     "gather-done": gather_done,
     "taskgroup-fail": taskgroup_fail,
     "to-thread": to_thread,
+    "pingpong-event": pingpong_event,
+    "pingpong-queue": pingpong_queue,
 }
 
 

@@ -20,6 +20,8 @@ const PAGE_SIZE = 4096;
 const DEFAULT_N = {
   'spawn': 100000,
   'pingpong': 1000000,
+  'pingpong-event': 1000000,
+  'pingpong-queue': 1000000,
   'sleepers': 100000,
   'sleepers-1m': 1000000,
   'cancel-fanout': 100000,
@@ -106,6 +108,107 @@ async function pingpong (n, out) {
   out.wallNs = nowNs() - start;
   if (pp.mismatches)
     out.failure = `${pp.mismatches}-replies-did-not-match`;
+}
+
+// pingpong-event and pingpong-queue: JavaScript has neither, so here are
+// the smallest idiomatic ones. A promise cannot be reset, so each wait
+// makes one; its resolver is kept in the waiter list and called by set()
+// or put(), as the futures of asyncio's Event and Queue are.
+
+class Event {
+  constructor () {
+    this.isSet = false;
+    this.waiters = [];
+  }
+
+  set () {
+    if (this.isSet)
+      return;
+    this.isSet = true;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters)
+      resolve(true);
+  }
+
+  clear () {
+    this.isSet = false;
+  }
+
+  wait () {
+    if (this.isSet)
+      return Promise.resolve(true);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+class Queue {
+  constructor () {
+    this.items = [];
+    this.getters = [];
+  }
+
+  putNowait (item) {
+    if (this.getters.length > 0)
+      this.getters.shift()(item);
+    else
+      this.items.push(item);
+  }
+
+  get () {
+    if (this.items.length > 0)
+      return Promise.resolve(this.items.shift());
+    return new Promise((resolve) => this.getters.push(resolve));
+  }
+}
+
+async function pingpongEvent (n, out) {
+  const pp = { message: 0, reply: 0, pingEvent: new Event(), pongEvent: new Event(), mismatches: 0 };
+  const ping = async () => {
+    for (let i = 0; i < n; i++) {
+      pp.message = i;
+      pp.pongEvent.set();
+      await pp.pingEvent.wait();
+      pp.pingEvent.clear();
+      if (pp.reply !== i)
+        pp.mismatches++;
+    }
+  };
+  const pong = async () => {
+    for (let i = 0; i < n; i++) {
+      await pp.pongEvent.wait();
+      pp.pongEvent.clear();
+      pp.reply = pp.message;
+      pp.pingEvent.set();
+    }
+  };
+  const start = nowNs();
+  await Promise.all([ping(), pong()]);
+  out.wallNs = nowNs() - start;
+  if (pp.mismatches)
+    out.failure = `${pp.mismatches}-replies-did-not-match`;
+}
+
+async function pingpongQueue (n, out) {
+  const pingQueue = new Queue();
+  const pongQueue = new Queue();
+  let mismatches = 0;
+  const ping = async () => {
+    for (let i = 0; i < n; i++) {
+      pongQueue.putNowait(i);
+      if (await pingQueue.get() !== i)
+        mismatches++;
+    }
+  };
+  const pong = async () => {
+    for (let i = 0; i < n; i++)
+      pingQueue.putNowait(await pongQueue.get());
+  };
+  const start = nowNs();
+  await Promise.all([ping(), pong()]);
+  out.wallNs = nowNs() - start;
+  if (mismatches)
+    out.failure = `${mismatches}-replies-did-not-match`;
 }
 
 // sleepers: the deadline is taken right before the function suspends
@@ -222,6 +325,8 @@ const WORKLOADS = {
   'cancel-fanout': cancelFanout,
   'memory': memory,
   'gather-done': gatherDone,
+  'pingpong-event': pingpongEvent,
+  'pingpong-queue': pingpongQueue,
 };
 
 function parseArgs (argv) {

@@ -45,6 +45,14 @@ G_BEGIN_DECLS
  *   made by another variable, or made in another context
  * @WEFT_ERROR_CONTEXT_ENTERED: weft_context_run() on a context that is
  *   already entered
+ * @WEFT_ERROR_QUEUE_EMPTY: weft_queue_get_nowait() on an empty queue
+ *   (asyncio's QueueEmpty)
+ * @WEFT_ERROR_QUEUE_FULL: weft_queue_put_nowait() on a full queue
+ *   (asyncio's QueueFull)
+ * @WEFT_ERROR_QUEUE_SHUT_DOWN: putting into a queue that was shut down, or
+ *   getting from one that is also empty (asyncio's QueueShutDown)
+ * @WEFT_ERROR_BROKEN_BARRIER: the barrier was aborted or reset while the
+ *   task waited, or is broken (asyncio's BrokenBarrierError)
  *
  * Error codes of the %WEFT_ERROR domain.
  */
@@ -62,6 +70,10 @@ typedef enum
   WEFT_ERROR_LOOKUP,
   WEFT_ERROR_BAD_TOKEN,
   WEFT_ERROR_CONTEXT_ENTERED,
+  WEFT_ERROR_QUEUE_EMPTY,
+  WEFT_ERROR_QUEUE_FULL,
+  WEFT_ERROR_QUEUE_SHUT_DOWN,
+  WEFT_ERROR_BROKEN_BARRIER,
 } WeftError;
 
 GQuark weft_error_quark (void);

@@ -27,4 +27,17 @@ void           weft_value_init_pointer      (GValue         *value,
                                              gpointer        pointer,
                                              GDestroyNotify  destroy);
 
+gboolean       weft_future_try_reuse        (WeftFuture   *self);
+
+/* Called when a task drops the value of the future it awaited because a
+ * cancellation is delivered instead (T8b). A future type that hands
+ * something over with its value (a lock, a queue item) sets one, so the
+ * hand-over is undone rather than lost.
+ */
+typedef void (*WeftFutureDropFunc) (WeftFuture *self);
+
+void           weft_future_type_set_drop_func (GType              type,
+                                               WeftFutureDropFunc func);
+void           weft_future_drop_value       (WeftFuture   *self);
+
 G_END_DECLS

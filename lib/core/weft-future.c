@@ -594,6 +594,72 @@ weft_future_take_outcome_error (WeftFuture *self)
   return g_error_copy (priv->error);
 }
 
+/*
+ * weft_future_try_reuse:
+ *
+ * Makes a done future pending again, so that a waiter can be reused
+ * without allocating. Only a future nobody else can see qualifies: the
+ * caller holds the only reference and nothing waits on it.
+ *
+ * Returns: %TRUE if @self is pending again, with a new reference for the
+ *   caller (taken before the reset's stores: it is cheaper that way)
+ */
+gboolean
+weft_future_try_reuse (WeftFuture *self)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+
+  if (g_atomic_int_get (&((GObject *) self)->ref_count) != 1 ||
+      priv->state == WEFT_FUTURE_STATE_PENDING ||
+      priv->done_tail != NULL)
+    return FALSE;
+
+  /* The caller's was the only reference: there is no toggle reference to
+   * notify, so g_object_ref()'s checks can be skipped.
+   */
+  g_atomic_int_inc (&((GObject *) self)->ref_count);
+
+  /* G_IS_VALUE() would take the type lock; a used GValue has a type. */
+  if (G_VALUE_TYPE (&priv->value) != G_TYPE_INVALID)
+    {
+      if (!value_is_scalar (&priv->value))
+        g_value_unset (&priv->value);
+      memset (&priv->value, 0, sizeof priv->value);
+    }
+  if (priv->error != NULL)
+    g_clear_error (&priv->error);
+  priv->error_retrieved = FALSE;
+  priv->state = WEFT_FUTURE_STATE_PENDING;
+
+  return TRUE;
+}
+
+static GQuark
+drop_func_quark (void)
+{
+  static GQuark quark;
+
+  if (G_UNLIKELY (quark == 0))
+    quark = g_quark_from_static_string ("weft-future-drop-func");
+  return quark;
+}
+
+void
+weft_future_type_set_drop_func (GType              type,
+                                WeftFutureDropFunc func)
+{
+  g_type_set_qdata (type, drop_func_quark (), func);
+}
+
+void
+weft_future_drop_value (WeftFuture *self)
+{
+  WeftFutureDropFunc func = g_type_get_qdata (G_OBJECT_TYPE (self), drop_func_quark ());
+
+  if (func != NULL)
+    func (self);
+}
+
 /**
  * weft_future_cancel:
  * @self: a future
@@ -1071,6 +1137,12 @@ weft_future_get_pointer (WeftFuture  *self,
   g_return_val_if_fail (WEFT_IS_FUTURE (self), NULL);
 
   priv = weft_future_get_instance_private (self);
+
+  /* A plain pointer, as a queue item is: no type system round trip. */
+  if (G_VALUE_TYPE (&priv->value) == G_TYPE_POINTER &&
+      weft_future_peek_state (self) == WEFT_FUTURE_STATE_FINISHED)
+    return priv->value.data[0].v_pointer;
+
   if (G_VALUE_HOLDS (&priv->value, owned_pointer_get_type ()))
     {
       OwnedPointer *owned = g_value_get_boxed (&priv->value);

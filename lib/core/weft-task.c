@@ -84,6 +84,7 @@ typedef struct
   WeftContext           own_context;    /* a copy of the creator's, allocating nothing */
   char                 *name;
   char                 *cancel_message;
+  WeftFuture           *wait_slots[WEFT_TASK_N_WAIT_SLOTS];
   guint64               id;
   guint                 num_cancels_requested;
   guint8                state;
@@ -264,6 +265,8 @@ take_resume_error (WeftTask   *self,
   if (priv->must_cancel)
     {
       priv->must_cancel = FALSE;
+      if (error == NULL && awaited != NULL)
+        weft_future_drop_value (awaited);
       if (!weft_error_is_cancelled (error))
         {
           g_clear_error (&error);
@@ -513,6 +516,8 @@ weft_task_finalize (GObject *object)
     weft_context_clear_embedded (&priv->own_context);
   else if (priv->context != NULL)
     weft_context_unref (priv->context);
+  for (guint i = 0; i < WEFT_TASK_N_WAIT_SLOTS; i++)
+    g_clear_object (&priv->wait_slots[i]);
   g_free (priv->name);
   g_free (priv->cancel_message);
 
@@ -757,6 +762,14 @@ weft_task_recancel_after_resume (WeftTask *self)
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
   priv->must_cancel_after_resume = TRUE;
+}
+
+WeftFuture **
+weft_task_get_wait_slots (WeftTask *self)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  return priv->wait_slots;
 }
 
 static gboolean
