@@ -1330,15 +1330,6 @@ event_pingpong_failed (EventPingPong *pp,
   return TRUE;
 }
 
-static void
-event_await (WeftTask  *task,
-             WeftEvent *event)
-{
-  WeftFuture *future = weft_event_wait (event);
-
-  weft_task_await (task, future);
-  g_object_unref (future);
-}
 
 static void
 event_ping_step (WeftTask     *task,
@@ -1367,7 +1358,7 @@ event_ping_step (WeftTask     *task,
 
   pp->message = pp->ping_count;
   weft_event_set (pp->pong_event);
-  event_await (task, pp->ping_event);
+  weft_task_await_take (task, weft_event_wait (pp->ping_event));
 }
 
 static void
@@ -1394,7 +1385,7 @@ event_pong_step (WeftTask     *task,
         }
     }
 
-  event_await (task, pp->pong_event);
+  weft_task_await_take (task, weft_event_wait (pp->pong_event));
 }
 
 static gboolean
@@ -1544,16 +1535,6 @@ queue_pingpong_failed (QueuePingPong *pp,
 }
 
 static void
-queue_await_get (WeftTask  *task,
-                 WeftQueue *queue)
-{
-  WeftFuture *future = weft_queue_get (queue);
-
-  weft_task_await (task, future);
-  g_object_unref (future);
-}
-
-static void
 queue_ping_step (WeftTask     *task,
                  WeftFuture   *awaited,
                  const GError *error,
@@ -1578,7 +1559,7 @@ queue_ping_step (WeftTask     *task,
     }
 
   weft_queue_put_nowait (pp->pong_queue, GSIZE_TO_POINTER (pp->ping_count), NULL);
-  queue_await_get (task, pp->ping_queue);
+  weft_task_await_take (task, weft_queue_get (pp->ping_queue));
 }
 
 static void
@@ -1603,7 +1584,7 @@ queue_pong_step (WeftTask     *task,
         }
     }
 
-  queue_await_get (task, pp->pong_queue);
+  weft_task_await_take (task, weft_queue_get (pp->pong_queue));
 }
 
 static gboolean

@@ -443,6 +443,56 @@ test_fire_and_forget (WeftTestLoop  *loop,
   g_assert_true (freed);
 }
 
+/* weft_task_await_take(): the task owns the future it awaits, so a future
+ * made for the await goes as soon as the task is done with it.
+ */
+static void
+await_taken_step (WeftTask     *task,
+                  WeftFuture   *awaited,
+                  const GError *error,
+                  gpointer      user_data)
+{
+  GWeakRef *taken = user_data;
+
+  if (awaited == NULL)
+    {
+      WeftFuture *future = weft_future_new ();
+
+      g_weak_ref_set (taken, future);
+      weft_task_await_take (task, future);
+      /* Misuse: the step already ended; the future is still released. */
+      g_test_expect_message ("Weft", G_LOG_LEVEL_CRITICAL, "*already ended this step*");
+      weft_task_await_take (task, weft_future_new ());
+      g_test_assert_expected_messages ();
+      return;
+    }
+
+  weft_task_return_int64 (task, weft_future_get_int64 (awaited, NULL));
+}
+
+static void
+test_await_take (WeftTestLoop  *loop,
+                 gconstpointer  data)
+{
+  GWeakRef taken;
+  g_autoptr(WeftTask) task = NULL;
+  g_autoptr(GObject) alive = NULL;
+
+  g_weak_ref_init (&taken, NULL);
+  task = weft_task_new (NULL, await_taken_step, &taken, NULL);
+  weft_test_pass ();
+
+  alive = g_weak_ref_get (&taken);
+  g_assert_nonnull (alive);      /* held by the suspended task alone */
+  weft_future_set_int64 (WEFT_FUTURE (alive), 5);
+  g_clear_object (&alive);
+
+  weft_test_run_until_done (WEFT_FUTURE (task));
+  weft_test_assert_finished_int (task, 5);
+  g_assert_null (g_weak_ref_get (&taken));
+  g_weak_ref_clear (&taken);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -462,6 +512,7 @@ main (int   argc,
   WEFT_TEST_ADD ("/task/await-finished-task", test_await_finished_task);
   WEFT_TEST_ADD ("/task/stackless-yield", test_stackless_yield);
   WEFT_TEST_ADD ("/task/fire-and-forget", test_fire_and_forget);
+  WEFT_TEST_ADD ("/task/await-take", test_await_take);
 
   return g_test_run ();
 }

@@ -791,6 +791,25 @@ check_can_request (WeftTask   *self,
   return TRUE;
 }
 
+/* Takes @future. */
+static void
+await_future (WeftTask            *self,
+              WeftFuture          *future,
+              const WeftAwaitSite *site)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  if (!check_can_request (self, "weft_task_await"))
+    {
+      g_object_unref (future);
+      return;
+    }
+
+  priv->request = REQUEST_AWAIT;
+  priv->awaited = future;
+  priv->site = site;
+}
+
 /**
  * weft_task_await_at:
  * @self: the running task
@@ -806,18 +825,40 @@ weft_task_await_at (WeftTask            *self,
                     WeftFuture          *future,
                     const WeftAwaitSite *site)
 {
-  WeftTaskPrivate *priv;
-
   g_return_if_fail (WEFT_IS_TASK (self));
   g_return_if_fail (WEFT_IS_FUTURE (future));
 
-  if (!check_can_request (self, "weft_task_await"))
-    return;
+  await_future (self, g_object_ref (future), site);
+}
 
-  priv = weft_task_get_instance_private (self);
-  priv->request = REQUEST_AWAIT;
-  priv->awaited = g_object_ref (future);
-  priv->site = site;
+/**
+ * weft_task_await_take_at:
+ * @self: the running task
+ * @future: (transfer full): the future to wait for
+ * @site: (nullable): where the await is, for the task's stack
+ *
+ * Like weft_task_await_at(), but takes the caller's reference on @future:
+ * awaiting a future made for the occasion, such as weft_event_wait()'s or
+ * weft_sleep_future_new()'s, is then one call,
+ * `weft_task_await_take (task, weft_event_wait (event))`, and costs no
+ * reference count round trip. weft_task_await_take() captures @site
+ * itself.
+ */
+void
+weft_task_await_take_at (WeftTask            *self,
+                         WeftFuture          *future,
+                         const WeftAwaitSite *site)
+{
+  g_return_if_fail (WEFT_IS_FUTURE (future));
+
+  if (G_UNLIKELY (!WEFT_IS_TASK (self)))
+    {
+      g_critical ("weft_task_await_take: %p is not a WeftTask", self);
+      g_object_unref (future);
+      return;
+    }
+
+  await_future (self, future, site);
 }
 
 /**
@@ -832,6 +873,21 @@ void
                    WeftFuture *future)
 {
   weft_task_await_at (self, future, NULL);
+}
+
+/**
+ * weft_task_await_take:
+ * @self: the running task
+ * @future: (transfer full): the future to wait for
+ *
+ * Ends the step until @future is done, taking the caller's reference; see
+ * weft_task_await_take_at().
+ */
+void
+(weft_task_await_take) (WeftTask   *self,
+                        WeftFuture *future)
+{
+  weft_task_await_take_at (self, future, NULL);
 }
 
 /**

@@ -104,6 +104,11 @@ void            weft_task_await              (WeftTask            *self,
 void            weft_task_await_at           (WeftTask            *self,
                                               WeftFuture          *future,
                                               const WeftAwaitSite *site);
+void            weft_task_await_take         (WeftTask            *self,
+                                              WeftFuture          *future);
+void            weft_task_await_take_at      (WeftTask            *self,
+                                              WeftFuture          *future,
+                                              const WeftAwaitSite *site);
 void            weft_task_yield              (WeftTask            *self);
 void            weft_task_sleep              (WeftTask            *self,
                                               double               delay);
@@ -159,6 +164,8 @@ GPtrArray      *weft_task_list_all           (GMainContext        *context);
 #ifndef __GI_SCANNER__
 # define weft_task_await(self, future) \
   weft_task_await_at ((self), (future), WEFT_AWAIT_SITE)
+# define weft_task_await_take(self, future) \
+  weft_task_await_take_at ((self), (future), WEFT_AWAIT_SITE)
 # define weft_task_sleep(self, delay) \
   weft_task_sleep_at ((self), (delay), WEFT_AWAIT_SITE)
 #endif
