@@ -1,7 +1,8 @@
 /* weft-demo.c — breakfast, cooked concurrently on one thread
  *
- * The main fiber starts a few cooks, shows what each one is waiting on,
- * cancels the one that takes too long, and collects the rest.
+ * The main fiber starts a few cooks in a task group, shows what each one
+ * is waiting on, gives up on the one that takes too long (a timeout), and
+ * collects the rest when the table is set (an event).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -97,22 +98,23 @@ slow_cook (WeftTask *task,
 }
 
 static void
-serve (WeftTask *main_task,
-       gpointer  user_data)
+set_table (WeftTask *task,
+           gpointer  user_data)
 {
-  Toaster toaster = { 0, 3 };
-  g_autoptr(WeftTask) coffee = weft_fiber_new ("coffee", brew_coffee, NULL, NULL);
-  g_autoptr(WeftTask) toast = weft_task_new ("toast", toast_step, &toaster, NULL);
-  g_autoptr(WeftTask) souffle = weft_fiber_new ("souffle", slow_cook, NULL, NULL);
-  g_autoptr(GPtrArray) everyone = NULL;
-  WeftTask *dishes[] = { coffee, toast };
-  g_autoptr(GError) error = NULL;
+  say ("setting the table");
+  if (weft_sleep (0.5, NULL))
+    {
+      say ("table set");
+      weft_event_set (user_data);
+    }
+}
 
-  weft_task_set_name (main_task, "main");
-  say ("breakfast started: three cooks on one thread");
-  weft_sleep (0.1, NULL);
+/* What each cook is waiting on: the await sites of its stack. */
+static void
+show_stacks (WeftTask *main_task)
+{
+  g_autoptr(GPtrArray) everyone = weft_task_list_all (weft_future_get_context (WEFT_FUTURE (main_task)));
 
-  everyone = weft_task_list_all (weft_future_get_context (WEFT_FUTURE (main_task)));
   say ("%u tasks are running; where the cooks wait:", everyone->len);
   for (guint i = 0; i < everyone->len; i++)
     {
@@ -127,19 +129,60 @@ serve (WeftTask *main_task,
       for (guint l = 0; lines[l] != NULL; l++)
         g_print ("            %s\n", lines[l]);
     }
+}
 
-  say ("the souffle takes too long: cancelling it");
-  weft_task_cancel (souffle, "guests are hungry");
-  g_assert_false (weft_await (WEFT_FUTURE (souffle), &error));
-  say ("souffle: cancelled=%d, message \"%s\"",
-       weft_future_is_cancelled (WEFT_FUTURE (souffle)),
-       weft_future_get_cancel_message (WEFT_FUTURE (souffle)));
+static void
+serve (WeftTask *main_task,
+       gpointer  user_data)
+{
+  Toaster toaster = { 0, 3 };
+  g_autoptr(WeftEvent) table_set = weft_event_new ();
+  g_autoptr(WeftTaskGroup) kitchen = NULL;
+  g_autoptr(WeftTask) souffle = NULL;
+  g_autoptr(WeftFuture) souffle_in_time = NULL;
+  g_autoptr(WeftFuture) kitchen_done = NULL;
+  g_autoptr(WeftFuture) ready = NULL;
+  WeftTask *dishes[2];
+  g_autoptr(GError) error = NULL;
+
+  weft_task_set_name (main_task, "main");
+  say ("breakfast started: four cooks on one thread");
+
+  /* asyncio's `async with TaskGroup() as kitchen:`. Made in a task and
+   * not yet waited for, the group cannot refuse: no error to check.
+   */
+  kitchen = weft_task_group_new (NULL);
+  dishes[0] = g_object_ref (weft_task_group_create_fiber (kitchen, "coffee", brew_coffee, NULL, NULL, NULL));
+  dishes[1] = g_object_ref (weft_task_group_create_task (kitchen, "toast", toast_step, &toaster, NULL, NULL));
+  weft_task_group_create_fiber (kitchen, "waiter", set_table, table_set, NULL, NULL);
+  souffle = weft_fiber_new ("souffle", slow_cook, NULL, NULL);
+
+  weft_sleep (0.1, NULL);
+  show_stacks (main_task);
+
+  say ("the souffle gets 0.05 s more");
+  souffle_in_time = weft_wait_for (WEFT_FUTURE (souffle), 0.05);
+  if (!weft_await (souffle_in_time, &error))
+    say ("souffle: %s (cancelled=%d)", error->message,
+         weft_future_is_cancelled (WEFT_FUTURE (souffle)));
+  g_clear_error (&error);
+
+  ready = weft_event_wait (table_set);
+  weft_await (ready, NULL);
+
+  kitchen_done = weft_task_group_wait (kitchen, NULL);
+  if (!weft_await (kitchen_done, &error))
+    {
+      weft_task_return_error (main_task, g_steal_pointer (&error));
+      return;
+    }
 
   for (guint i = 0; i < G_N_ELEMENTS (dishes); i++)
     {
-      g_autofree char *dish = weft_await_string (WEFT_FUTURE (dishes[i]), &error);
+      g_autofree char *dish = weft_future_dup_string (WEFT_FUTURE (dishes[i]), NULL);
 
       say ("served %s", dish);
+      g_object_unref (dishes[i]);
     }
 
   weft_task_return_int64 (main_task, G_N_ELEMENTS (dishes));
