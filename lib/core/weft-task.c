@@ -75,9 +75,12 @@ typedef enum
 typedef struct
 {
   GError               *resume_error;   /* raised at the next step instead of a result */
+  GDestroyNotify        func_notify;    /* frees the step function's data */
+  char                 *name;
   char                 *cancel_message;
   GCancellable         *cancellable;
-  WeftContext          *shared_context; /* given to weft_task_start() */
+  WeftContext          *context;        /* the one given to weft_task_start(), or own_context */
+  WeftContext           own_context;    /* made once something needs the task's as an object */
   WeftFuture           *wait_slots[WEFT_TASK_N_WAIT_SLOTS];
 } TaskExtras;
 
@@ -87,11 +90,17 @@ typedef struct
   WeftLink              link;           /* in the scheduler's registry */
   WeftStepFunc          func;
   gpointer              func_data;
-  GDestroyNotify        func_notify;
   WeftFuture           *awaited;        /* asyncio's _fut_waiter, kept until the next step */
   const WeftAwaitSite  *site;
-  WeftContext           own_context;    /* a copy of the creator's, allocating nothing */
-  char                 *name;
+  /* CV1: most tasks only ever need their context's map, a copy of the
+   * creator's: each step runs in a stand-in on the stack that takes it
+   * over, and the task keeps a #WeftContext in its extras only once one
+   * is asked for (weft_task_get_context(), a token), or given.
+   */
+  union {
+    WeftContextMap     *context_map;    /* between steps */
+    WeftContext        *stand_in;       /* while in_stand_in */
+  };
   TaskExtras           *extras;         /* NULL until needed */
   guint64               id;
   guint                 num_cancels_requested;
@@ -101,7 +110,8 @@ typedef struct
   guint8                must_cancel_after_resume : 1;
   guint8                started : 1;
   guint8                start_deferred : 1;  /* weft_task_start() comes after construction */
-  guint8                shares_context : 1;  /* runs in extras->shared_context, not own_context */
+  guint8                has_context : 1;     /* steps run in extras->context */
+  guint8                in_stand_in : 1;     /* a step runs in stand_in */
 } WeftTaskPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (WeftTask, weft_task, WEFT_TYPE_FUTURE)
@@ -137,11 +147,20 @@ peek_cancel_message (WeftTaskPrivate *priv)
   return priv->extras != NULL ? priv->extras->cancel_message : NULL;
 }
 
-/* The context every step enters. */
-static inline WeftContext *
-task_context (WeftTaskPrivate *priv)
+/* Gives the task its own #WeftContext, from what its steps ran in so far. */
+static WeftContext *
+make_own_context (WeftTask        *self,
+                  WeftTaskPrivate *priv,
+                  WeftContextMap  *map,
+                  guint64          serial)
 {
-  return G_UNLIKELY (priv->shares_context) ? priv->extras->shared_context : &priv->own_context;
+  TaskExtras *extras = task_extras (priv);
+
+  weft_context_init_embedded (&extras->own_context, self, map);
+  extras->own_context.serial = serial;
+  extras->context = &extras->own_context;
+  priv->has_context = TRUE;
+  return extras->context;
 }
 
 static void
@@ -325,12 +344,23 @@ run_step (WeftTask     *self,
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
   WeftScheduler *scheduler = task_scheduler (self);
-  WeftContext *context = task_context (priv);
+  WeftContext stand_in;
+  WeftContext *context;
   WeftContextSwitch saved_context;
   gpointer previous;
 
   priv->state = TASK_RUNNING;
   priv->request = REQUEST_NONE;
+
+  if (G_LIKELY (!priv->has_context))
+    {
+      weft_context_init_embedded (&stand_in, self, priv->context_map);
+      priv->stand_in = &stand_in;
+      priv->in_stand_in = TRUE;
+      context = &stand_in;
+    }
+  else
+    context = priv->extras->context;
 
   /* CV1: every step runs in the task's own context. */
   previous = weft_scheduler_swap_current_task (scheduler, self);
@@ -338,6 +368,17 @@ run_step (WeftTask     *self,
   WEFT_TASK_GET_CLASS (self)->step (self, awaited, error);
   weft_context_switch_out (context, &saved_context);
   weft_scheduler_swap_current_task (scheduler, previous);
+
+  if (context == &stand_in)
+    {
+      priv->in_stand_in = FALSE;
+      if (stand_in.forward != NULL)
+        stand_in.forward->entered = FALSE;  /* made during the step */
+      else if (G_UNLIKELY (stand_in.serial != 0))
+        make_own_context (self, priv, stand_in.map, stand_in.serial);  /* a token names it */
+      else
+        priv->context_map = stand_in.map;
+    }
 }
 
 static void
@@ -473,7 +514,9 @@ starts_eagerly (WeftTask      *self,
     return FALSE;
   if (!(flags & WEFT_TASK_FLAGS_EAGER_START) && !weft_scheduler_get_eager_start (scheduler))
     return FALSE;
-  return !task_context (priv)->entered && is_dispatching (scheduler);
+  if (priv->has_context && priv->extras->context->entered)
+    return FALSE;
+  return is_dispatching (scheduler);
 }
 
 /*
@@ -494,11 +537,13 @@ weft_task_start (WeftTask      *self,
   /* C2, CV1: a given context is shared; otherwise a copy, O(1). */
   if (context != NULL)
     {
-      task_extras (priv)->shared_context = weft_context_ref (context);
-      priv->shares_context = TRUE;
+      task_extras (priv)->context = weft_context_ref (context);
+      priv->has_context = TRUE;
     }
+  else if (G_UNLIKELY (priv->has_context))  /* asked for before the start */
+    weft_context_replace_map (priv->extras->context, weft_context_capture_map ());
   else
-    weft_context_init_embedded (&priv->own_context, self, weft_context_capture_map ());
+    priv->context_map = weft_context_capture_map ();
 
   /* T1: registered (I2: for the eager step too), with the registry's
    * reference, which task_step() drops once the task is done.
@@ -545,9 +590,13 @@ static void
 task_extras_free (TaskExtras *extras)
 {
   g_clear_error (&extras->resume_error);
+  g_free (extras->name);
   g_free (extras->cancel_message);
   g_clear_object (&extras->cancellable);
-  g_clear_pointer (&extras->shared_context, weft_context_unref);
+  if (extras->context == &extras->own_context)
+    weft_context_clear_embedded (&extras->own_context);
+  else
+    g_clear_pointer (&extras->context, weft_context_unref);
   for (guint i = 0; i < WEFT_TASK_N_WAIT_SLOTS; i++)
     g_clear_object (&extras->wait_slots[i]);
   g_free (extras);
@@ -559,12 +608,12 @@ weft_task_finalize (GObject *object)
   WeftTask *self = WEFT_TASK (object);
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
-  if (priv->func_notify != NULL)
-    priv->func_notify (priv->func_data);
+  if (priv->extras != NULL && priv->extras->func_notify != NULL)
+    priv->extras->func_notify (priv->func_data);
   g_clear_object (&priv->awaited);
-  weft_context_clear_embedded (&priv->own_context);
+  if (!priv->has_context)
+    g_clear_pointer (&priv->context_map, weft_context_map_unref);
   g_clear_pointer (&priv->extras, task_extras_free);
-  g_free (priv->name);
 
   G_OBJECT_CLASS (weft_task_parent_class)->finalize (object);
 }
@@ -675,8 +724,10 @@ weft_task_new_full (const char     *name,
   priv = weft_task_get_instance_private (self);
   priv->func = step;
   priv->func_data = user_data;
-  priv->func_notify = notify;
-  priv->name = g_strdup (name);
+  if (notify != NULL)
+    task_extras (priv)->func_notify = notify;
+  if (name != NULL)
+    task_extras (priv)->name = g_strdup (name);
   weft_task_start (self, context, flags);
 
   return self;
@@ -773,7 +824,21 @@ weft_task_get_context (WeftTask *self)
   g_return_val_if_fail (WEFT_IS_TASK (self), NULL);
 
   priv = weft_task_get_instance_private (self);
-  return task_context (priv);
+  if (priv->has_context)
+    return priv->extras->context;
+
+  /* Made now; during a step, its stand-in forwards to it from here on. */
+  if (priv->in_stand_in)
+    {
+      WeftContext *stand_in = priv->stand_in;
+      WeftContext *context = make_own_context (self, priv, g_steal_pointer (&stand_in->map),
+                                               stand_in->serial);
+
+      context->entered = stand_in->entered;
+      stand_in->forward = context;
+      return context;
+    }
+  return make_own_context (self, priv, g_steal_pointer (&priv->context_map), 0);
 }
 
 gboolean
@@ -792,7 +857,7 @@ weft_task_peek_name (WeftTask *self)
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
-  return priv->name;
+  return priv->extras != NULL ? priv->extras->name : NULL;
 }
 
 /* G10: a TaskGroup that raises while its parent is being cancelled calls
@@ -1330,13 +1395,15 @@ const char *
 weft_task_get_name (WeftTask *self)
 {
   WeftTaskPrivate *priv;
+  TaskExtras *extras;
 
   g_return_val_if_fail (WEFT_IS_TASK (self), NULL);
 
   priv = weft_task_get_instance_private (self);
-  if (priv->name == NULL)
-    priv->name = g_strdup_printf ("Task-%" G_GUINT64_FORMAT, priv->id);
-  return priv->name;
+  extras = task_extras (priv);
+  if (extras->name == NULL)
+    extras->name = g_strdup_printf ("Task-%" G_GUINT64_FORMAT, priv->id);
+  return extras->name;
 }
 
 /**
@@ -1351,12 +1418,16 @@ weft_task_set_name (WeftTask   *self,
                     const char *name)
 {
   WeftTaskPrivate *priv;
+  TaskExtras *extras;
 
   g_return_if_fail (WEFT_IS_TASK (self));
 
   priv = weft_task_get_instance_private (self);
-  g_free (priv->name);
-  priv->name = g_strdup (name);
+  if (name == NULL && priv->extras == NULL)
+    return;
+  extras = task_extras (priv);
+  g_free (extras->name);
+  extras->name = g_strdup (name);
 }
 
 /**
