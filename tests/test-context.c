@@ -371,6 +371,86 @@ test_copy_shares_map (WeftTestLoop  *loop,
   weft_context_unref (state.child_context);
 }
 
+/* CV1: a task's context is made only when something needs it; what its
+ * steps set before and after, and their tokens, stay in that one context.
+ */
+typedef struct
+{
+  WeftContextVar   *var;
+  WeftContextToken *token;
+  WeftContext      *context;
+  guint             step;
+} LateContextState;
+
+static void
+fail_if_run (gpointer data)
+{
+  g_assert_not_reached ();
+}
+
+static void
+late_context_step (WeftTask     *task,
+                   WeftFuture   *awaited,
+                   const GError *error,
+                   gpointer      user_data)
+{
+  LateContextState *state = user_data;
+  g_autoptr(GError) run_error = NULL;
+
+  switch (state->step++)
+    {
+    case 0:
+      /* CV1: every step runs in one context, so a token made in one step
+       * resets in a later one.
+       */
+      state->token = weft_context_var_set_int64 (state->var, 1);
+      weft_task_yield (task);
+      break;
+
+    case 1:
+      g_assert_true (weft_context_var_reset (state->var, state->token, NULL));
+      g_assert_cmpint (weft_context_var_get_int64 (state->var, NULL), ==, 0);
+      weft_context_token_unref (weft_context_var_set_int64 (state->var, 2));
+
+      /* Asked for during a step: the one the step runs in, entered. */
+      state->context = weft_task_get_context (task);
+      g_assert_true (weft_task_get_context (task) == state->context);
+      weft_context_token_unref (weft_context_var_set_int64 (state->var, 3));
+      g_assert_true (weft_context_get_value (state->context, state->var, NULL));
+      g_assert_cmpuint (weft_context_get_size (state->context), ==, 1);
+      g_assert_false (weft_context_run (state->context, fail_if_run, NULL, &run_error));
+      g_assert_error (run_error, WEFT_ERROR, WEFT_ERROR_CONTEXT_ENTERED);
+      weft_task_yield (task);
+      break;
+
+    default:
+      g_assert_true (weft_task_get_context (task) == state->context);
+      g_assert_cmpint (weft_context_var_get_int64 (state->var, NULL), ==, 3);
+      weft_task_return_void (task);
+      break;
+    }
+}
+
+static void
+test_task_context_made_late (WeftTestLoop  *loop,
+                             gconstpointer  data)
+{
+  g_autoptr(WeftContextVar) var = int_var ("late", TRUE, 0);
+  LateContextState state = { var, NULL, NULL, 0 };
+  g_autoptr(WeftTask) task = weft_task_new (NULL, late_context_step, &state, NULL);
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  weft_test_run_until_done (WEFT_FUTURE (task));
+  g_assert_true (weft_future_propagate (WEFT_FUTURE (task), NULL));
+  g_assert_cmpuint (state.step, ==, 3);
+
+  /* Between steps, the context is no longer entered. */
+  g_assert_true (weft_context_get_value (state.context, var, &value));
+  g_assert_cmpint (g_value_get_int64 (&value), ==, 3);
+  g_assert_cmpint (weft_context_var_get_int64 (var, NULL), ==, 0);
+  weft_context_token_unref (state.token);
+}
+
 static const WeftTestOp parent_ops[] = {
   { OP_SET, 1 }, { OP_SPAWN }, { OP_SET, 2 }, { OP_LOG }, { OP_YIELD }, { OP_YIELD }, { OP_LOG }, { OP_END },
 };
@@ -612,6 +692,7 @@ main (int   argc,
   WEFT_TEST_ADD ("/context/run-and-copy", test_run_and_copy);
   g_test_add_func ("/context/persistent-map", test_persistent_map);
   WEFT_TEST_ADD ("/context/copy-shares-map", test_copy_shares_map);
+  WEFT_TEST_ADD ("/context/task-context-made-late", test_task_context_made_late);
   weft_test_add_both_kinds ("context", "task-copies-context", test_task_copies_context);
   weft_test_add_both_kinds ("context", "shared-context", test_shared_context);
   weft_test_add_both_kinds ("context", "task-context-outlives-task", test_task_context_outlives_task);

@@ -19,6 +19,7 @@ struct _WeftContext
   GObject         *owner;          /* an embedded context's: references go to it */
   WeftContextMap  *map;            /* replaced, never changed, by a set */
   guint64          serial;         /* names the context in tokens; 0 until one is made */
+  WeftContext     *forward;        /* a step's stand-in: the task's context, once made */
 };
 
 /* The context entered on this thread; NULL for the thread's base context,

@@ -64,7 +64,11 @@ WeftContext *
 weft_context_get_current (gboolean create)
 {
   if (G_LIKELY (weft_context_current != NULL))
-    return weft_context_current;
+    {
+      if (G_UNLIKELY (weft_context_current->forward != NULL))
+        return weft_context_current->forward;
+      return weft_context_current;
+    }
 
   if (thread_base_context == NULL && create)
     {
@@ -91,9 +95,10 @@ weft_context_capture_map (void)
 }
 
 /* A context inside another structure, so that making one allocates
- * nothing: a task's own copy, whose references are references on the
- * task, or a done callback's, on the stack, which nothing outside Weft
- * can reach (@owner %NULL). Takes over @map.
+ * nothing: a task's own, whose references are references on the task,
+ * the stand-in a step of a task without one yet runs in, or a done
+ * callback's (@owner %NULL). Stand-ins and a done callback's are on the
+ * stack, where nothing outside Weft can reach them. Takes over @map.
  */
 void
 weft_context_init_embedded (WeftContext    *context,
@@ -105,6 +110,7 @@ weft_context_init_embedded (WeftContext    *context,
   context->owner = owner;
   context->map = map;
   context->serial = 0;
+  context->forward = NULL;
 }
 
 void

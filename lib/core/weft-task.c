@@ -69,30 +69,49 @@ typedef enum
   REQUEST_RETURN,
 } StepRequest;
 
+/* What most tasks never need, allocated by the first that does: every
+ * byte inside the task is paid by every task, suspended or not.
+ */
+typedef struct
+{
+  GError               *resume_error;   /* raised at the next step instead of a result */
+  GDestroyNotify        func_notify;    /* frees the step function's data */
+  char                 *name;
+  char                 *cancel_message;
+  GCancellable         *cancellable;
+  WeftContext          *context;        /* the one given to weft_task_start(), or own_context */
+  WeftContext           own_context;    /* made once something needs the task's as an object */
+  WeftFuture           *wait_slots[WEFT_TASK_N_WAIT_SLOTS];
+} TaskExtras;
+
 typedef struct
 {
   WeftTimedRunnable     runnable;       /* first: the ready queue hands us this */
   WeftLink              link;           /* in the scheduler's registry */
   WeftStepFunc          func;
   gpointer              func_data;
-  GDestroyNotify        func_notify;
   WeftFuture           *awaited;        /* asyncio's _fut_waiter, kept until the next step */
-  GError               *resume_error;   /* raised at the next step instead of a result */
   const WeftAwaitSite  *site;
-  GCancellable         *cancellable;
-  WeftContext          *context;        /* entered for every step: own_context or a shared one */
-  WeftContext           own_context;    /* a copy of the creator's, allocating nothing */
-  char                 *name;
-  char                 *cancel_message;
-  WeftFuture           *wait_slots[WEFT_TASK_N_WAIT_SLOTS];
+  /* CV1: most tasks only ever need their context's map, a copy of the
+   * creator's: each step runs in a stand-in on the stack that takes it
+   * over, and the task keeps a #WeftContext in its extras only once one
+   * is asked for (weft_task_get_context(), a token), or given.
+   */
+  union {
+    WeftContextMap     *context_map;    /* between steps */
+    WeftContext        *stand_in;       /* while in_stand_in */
+  };
+  TaskExtras           *extras;         /* NULL until needed */
   guint64               id;
   guint                 num_cancels_requested;
   guint8                state;
   guint8                request;
-  guint                 must_cancel : 1;
-  guint                 must_cancel_after_resume : 1;
-  guint                 started : 1;
-  guint                 start_deferred : 1;  /* weft_task_start() comes after construction */
+  guint8                must_cancel : 1;
+  guint8                must_cancel_after_resume : 1;
+  guint8                started : 1;
+  guint8                start_deferred : 1;  /* weft_task_start() comes after construction */
+  guint8                has_context : 1;     /* steps run in extras->context */
+  guint8                in_stand_in : 1;     /* a step runs in stand_in */
 } WeftTaskPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (WeftTask, weft_task, WEFT_TYPE_FUTURE)
@@ -112,6 +131,36 @@ static inline WeftScheduler *
 task_scheduler (WeftTask *self)
 {
   return weft_future_get_scheduler (WEFT_FUTURE (self));
+}
+
+static TaskExtras *
+task_extras (WeftTaskPrivate *priv)
+{
+  if (G_UNLIKELY (priv->extras == NULL))
+    priv->extras = g_new0 (TaskExtras, 1);
+  return priv->extras;
+}
+
+static inline const char *
+peek_cancel_message (WeftTaskPrivate *priv)
+{
+  return priv->extras != NULL ? priv->extras->cancel_message : NULL;
+}
+
+/* Gives the task its own #WeftContext, from what its steps ran in so far. */
+static WeftContext *
+make_own_context (WeftTask        *self,
+                  WeftTaskPrivate *priv,
+                  WeftContextMap  *map,
+                  guint64          serial)
+{
+  TaskExtras *extras = task_extras (priv);
+
+  weft_context_init_embedded (&extras->own_context, self, map);
+  extras->own_context.serial = serial;
+  extras->context = &extras->own_context;
+  priv->has_context = TRUE;
+  return extras->context;
 }
 
 static void
@@ -140,7 +189,7 @@ task_complete (WeftTask *self,
       if (value != NULL && G_IS_VALUE (value))
         g_value_unset (value);
       value = NULL;
-      error = weft_cancelled_error_new (priv->cancel_message);
+      error = weft_cancelled_error_new (peek_cancel_message (priv));
     }
   priv->must_cancel = FALSE;
   priv->state = TASK_DONE;
@@ -154,10 +203,10 @@ static void
 resume_with_error (WeftTask *self,
                    GError   *error)
 {
-  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+  TaskExtras *extras = task_extras (weft_task_get_instance_private (self));
 
-  g_clear_error (&priv->resume_error);
-  priv->resume_error = error;
+  g_clear_error (&extras->resume_error);
+  extras->resume_error = error;
   schedule (self);
 }
 
@@ -195,7 +244,7 @@ wait_for_awaited (WeftTask *self)
   priv->state = TASK_WAITING;
 
   /* T8c: a cancellation requested while running lands on what it awaits. */
-  if (priv->must_cancel && weft_future_cancel (future, priv->cancel_message))
+  if (priv->must_cancel && weft_future_cancel (future, peek_cancel_message (priv)))
     priv->must_cancel = FALSE;
 }
 
@@ -207,7 +256,7 @@ start_sleeping (WeftTask *self)
   if (priv->must_cancel)
     {
       priv->must_cancel = FALSE;
-      resume_with_error (self, weft_cancelled_error_new (priv->cancel_message));
+      resume_with_error (self, weft_cancelled_error_new (peek_cancel_message (priv)));
       return;
     }
 
@@ -257,7 +306,10 @@ take_resume_error (WeftTask   *self,
                    WeftFuture *awaited)
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
-  GError *error = g_steal_pointer (&priv->resume_error);
+  GError *error = NULL;
+
+  if (G_UNLIKELY (priv->extras != NULL))
+    error = g_steal_pointer (&priv->extras->resume_error);
 
   if (error == NULL && awaited != NULL)
     error = weft_future_take_outcome_error (awaited);
@@ -270,7 +322,7 @@ take_resume_error (WeftTask   *self,
       if (!weft_error_is_cancelled (error))
         {
           g_clear_error (&error);
-          error = weft_cancelled_error_new (priv->cancel_message);
+          error = weft_cancelled_error_new (peek_cancel_message (priv));
         }
     }
 
@@ -278,7 +330,8 @@ take_resume_error (WeftTask   *self,
     {
       priv->must_cancel_after_resume = FALSE;
       priv->must_cancel = TRUE;
-      g_clear_pointer (&priv->cancel_message, g_free);
+      if (priv->extras != NULL)
+        g_clear_pointer (&priv->extras->cancel_message, g_free);
     }
 
   return error;
@@ -291,18 +344,41 @@ run_step (WeftTask     *self,
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
   WeftScheduler *scheduler = task_scheduler (self);
+  WeftContext stand_in;
+  WeftContext *context;
   WeftContextSwitch saved_context;
   gpointer previous;
 
   priv->state = TASK_RUNNING;
   priv->request = REQUEST_NONE;
 
+  if (G_LIKELY (!priv->has_context))
+    {
+      weft_context_init_embedded (&stand_in, self, priv->context_map);
+      priv->stand_in = &stand_in;
+      priv->in_stand_in = TRUE;
+      context = &stand_in;
+    }
+  else
+    context = priv->extras->context;
+
   /* CV1: every step runs in the task's own context. */
   previous = weft_scheduler_swap_current_task (scheduler, self);
-  weft_context_switch_in (priv->context, &saved_context);
+  weft_context_switch_in (context, &saved_context);
   WEFT_TASK_GET_CLASS (self)->step (self, awaited, error);
-  weft_context_switch_out (priv->context, &saved_context);
+  weft_context_switch_out (context, &saved_context);
   weft_scheduler_swap_current_task (scheduler, previous);
+
+  if (context == &stand_in)
+    {
+      priv->in_stand_in = FALSE;
+      if (stand_in.forward != NULL)
+        stand_in.forward->entered = FALSE;  /* made during the step */
+      else if (G_UNLIKELY (stand_in.serial != 0))
+        make_own_context (self, priv, stand_in.map, stand_in.serial);  /* a token names it */
+      else
+        priv->context_map = stand_in.map;
+    }
 }
 
 static void
@@ -386,12 +462,17 @@ weft_task_real_cancel (WeftFuture *future,
   if (!delivered)
     {
       priv->must_cancel = TRUE;
-      g_free (priv->cancel_message);
-      priv->cancel_message = g_strdup (message);
+      if (message != NULL || priv->extras != NULL)
+        {
+          TaskExtras *extras = task_extras (priv);
+
+          g_free (extras->cancel_message);
+          extras->cancel_message = g_strdup (message);
+        }
     }
 
-  if (priv->cancellable != NULL)
-    g_cancellable_cancel (priv->cancellable);
+  if (priv->extras != NULL && priv->extras->cancellable != NULL)
+    g_cancellable_cancel (priv->extras->cancellable);
 
   return TRUE;
 }
@@ -433,7 +514,9 @@ starts_eagerly (WeftTask      *self,
     return FALSE;
   if (!(flags & WEFT_TASK_FLAGS_EAGER_START) && !weft_scheduler_get_eager_start (scheduler))
     return FALSE;
-  return !priv->context->entered && is_dispatching (scheduler);
+  if (priv->has_context && priv->extras->context->entered)
+    return FALSE;
+  return is_dispatching (scheduler);
 }
 
 /*
@@ -453,12 +536,14 @@ weft_task_start (WeftTask      *self,
 
   /* C2, CV1: a given context is shared; otherwise a copy, O(1). */
   if (context != NULL)
-    priv->context = weft_context_ref (context);
-  else
     {
-      weft_context_init_embedded (&priv->own_context, self, weft_context_capture_map ());
-      priv->context = &priv->own_context;
+      task_extras (priv)->context = weft_context_ref (context);
+      priv->has_context = TRUE;
     }
+  else if (G_UNLIKELY (priv->has_context))  /* asked for before the start */
+    weft_context_replace_map (priv->extras->context, weft_context_capture_map ());
+  else
+    priv->context_map = weft_context_capture_map ();
 
   /* T1: registered (I2: for the eager step too), with the registry's
    * reference, which task_step() drops once the task is done.
@@ -502,24 +587,33 @@ weft_task_constructed (GObject *object)
 }
 
 static void
+task_extras_free (TaskExtras *extras)
+{
+  g_clear_error (&extras->resume_error);
+  g_free (extras->name);
+  g_free (extras->cancel_message);
+  g_clear_object (&extras->cancellable);
+  if (extras->context == &extras->own_context)
+    weft_context_clear_embedded (&extras->own_context);
+  else
+    g_clear_pointer (&extras->context, weft_context_unref);
+  for (guint i = 0; i < WEFT_TASK_N_WAIT_SLOTS; i++)
+    g_clear_object (&extras->wait_slots[i]);
+  g_free (extras);
+}
+
+static void
 weft_task_finalize (GObject *object)
 {
   WeftTask *self = WEFT_TASK (object);
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
-  if (priv->func_notify != NULL)
-    priv->func_notify (priv->func_data);
+  if (priv->extras != NULL && priv->extras->func_notify != NULL)
+    priv->extras->func_notify (priv->func_data);
   g_clear_object (&priv->awaited);
-  g_clear_error (&priv->resume_error);
-  g_clear_object (&priv->cancellable);
-  if (priv->context == &priv->own_context)
-    weft_context_clear_embedded (&priv->own_context);
-  else if (priv->context != NULL)
-    weft_context_unref (priv->context);
-  for (guint i = 0; i < WEFT_TASK_N_WAIT_SLOTS; i++)
-    g_clear_object (&priv->wait_slots[i]);
-  g_free (priv->name);
-  g_free (priv->cancel_message);
+  if (!priv->has_context)
+    g_clear_pointer (&priv->context_map, weft_context_map_unref);
+  g_clear_pointer (&priv->extras, task_extras_free);
 
   G_OBJECT_CLASS (weft_task_parent_class)->finalize (object);
 }
@@ -630,8 +724,10 @@ weft_task_new_full (const char     *name,
   priv = weft_task_get_instance_private (self);
   priv->func = step;
   priv->func_data = user_data;
-  priv->func_notify = notify;
-  priv->name = g_strdup (name);
+  if (notify != NULL)
+    task_extras (priv)->func_notify = notify;
+  if (name != NULL)
+    task_extras (priv)->name = g_strdup (name);
   weft_task_start (self, context, flags);
 
   return self;
@@ -728,7 +824,21 @@ weft_task_get_context (WeftTask *self)
   g_return_val_if_fail (WEFT_IS_TASK (self), NULL);
 
   priv = weft_task_get_instance_private (self);
-  return priv->context;
+  if (priv->has_context)
+    return priv->extras->context;
+
+  /* Made now; during a step, its stand-in forwards to it from here on. */
+  if (priv->in_stand_in)
+    {
+      WeftContext *stand_in = priv->stand_in;
+      WeftContext *context = make_own_context (self, priv, g_steal_pointer (&stand_in->map),
+                                               stand_in->serial);
+
+      context->entered = stand_in->entered;
+      stand_in->forward = context;
+      return context;
+    }
+  return make_own_context (self, priv, g_steal_pointer (&priv->context_map), 0);
 }
 
 gboolean
@@ -747,7 +857,7 @@ weft_task_peek_name (WeftTask *self)
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
-  return priv->name;
+  return priv->extras != NULL ? priv->extras->name : NULL;
 }
 
 /* G10: a TaskGroup that raises while its parent is being cancelled calls
@@ -769,7 +879,7 @@ weft_task_get_wait_slots (WeftTask *self)
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
-  return priv->wait_slots;
+  return task_extras (priv)->wait_slots;
 }
 
 static gboolean
@@ -938,9 +1048,11 @@ weft_task_sleep_at (WeftTask            *self,
 
   if (isnan (delay))
     {
+      TaskExtras *extras = task_extras (priv);
+
       priv->request = REQUEST_YIELD;
-      g_clear_error (&priv->resume_error);
-      priv->resume_error = g_error_new_literal (WEFT_ERROR, WEFT_ERROR_INVALID_ARGUMENT,
+      g_clear_error (&extras->resume_error);
+      extras->resume_error = g_error_new_literal (WEFT_ERROR, WEFT_ERROR_INVALID_ARGUMENT,
                                                 "Invalid delay: NaN (not a number)");
       return;
     }
@@ -1218,8 +1330,8 @@ weft_task_uncancel (WeftTask *self)
     {
       priv->must_cancel = FALSE;
       /* T12: once the task is over, uncancel changes nothing visible. */
-      if (priv->cancellable != NULL && priv->state != TASK_DONE)
-        g_cancellable_reset (priv->cancellable);
+      if (priv->extras != NULL && priv->extras->cancellable != NULL && priv->state != TASK_DONE)
+        g_cancellable_reset (priv->extras->cancellable);
     }
   return priv->num_cancels_requested;
 }
@@ -1237,17 +1349,19 @@ GCancellable *
 weft_task_get_cancellable (WeftTask *self)
 {
   WeftTaskPrivate *priv;
+  TaskExtras *extras;
 
   g_return_val_if_fail (WEFT_IS_TASK (self), NULL);
 
   priv = weft_task_get_instance_private (self);
-  if (priv->cancellable == NULL)
+  extras = task_extras (priv);
+  if (extras->cancellable == NULL)
     {
-      priv->cancellable = g_cancellable_new ();
+      extras->cancellable = g_cancellable_new ();
       if (priv->num_cancels_requested > 0 || weft_future_is_cancelled (WEFT_FUTURE (self)))
-        g_cancellable_cancel (priv->cancellable);
+        g_cancellable_cancel (extras->cancellable);
     }
-  return priv->cancellable;
+  return extras->cancellable;
 }
 
 /**
@@ -1281,13 +1395,15 @@ const char *
 weft_task_get_name (WeftTask *self)
 {
   WeftTaskPrivate *priv;
+  TaskExtras *extras;
 
   g_return_val_if_fail (WEFT_IS_TASK (self), NULL);
 
   priv = weft_task_get_instance_private (self);
-  if (priv->name == NULL)
-    priv->name = g_strdup_printf ("Task-%" G_GUINT64_FORMAT, priv->id);
-  return priv->name;
+  extras = task_extras (priv);
+  if (extras->name == NULL)
+    extras->name = g_strdup_printf ("Task-%" G_GUINT64_FORMAT, priv->id);
+  return extras->name;
 }
 
 /**
@@ -1302,12 +1418,16 @@ weft_task_set_name (WeftTask   *self,
                     const char *name)
 {
   WeftTaskPrivate *priv;
+  TaskExtras *extras;
 
   g_return_if_fail (WEFT_IS_TASK (self));
 
   priv = weft_task_get_instance_private (self);
-  g_free (priv->name);
-  priv->name = g_strdup (name);
+  if (name == NULL && priv->extras == NULL)
+    return;
+  extras = task_extras (priv);
+  g_free (extras->name);
+  extras->name = g_strdup (name);
 }
 
 /**
