@@ -537,8 +537,9 @@ weft_future_add_waiter (WeftFuture   *self,
 /*
  * weft_future_remove_waiter:
  *
- * Takes @waiter off the done list, for combinators that stop waiting
- * before the future is done (asyncio's remove_done_callback).
+ * Takes @waiter off the done list, for waiters that stop waiting before
+ * the future is done: a combinator's (asyncio's remove_done_callback), a
+ * thread whose weft_future_wait() timed out.
  *
  * Returns: %FALSE if @waiter was not there: it has been queued (or run)
  *   since @self completed
@@ -1273,32 +1274,6 @@ weft_future_remove_done_callback (WeftFuture         *self,
   return count;
 }
 
-/* Takes @waiter off the done list. Returns %FALSE if completion took it. */
-static gboolean
-remove_waiter (WeftFuture   *self,
-               WeftRunnable *waiter)
-{
-  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
-  WeftRunnable *entry, *last;
-  gboolean found = FALSE;
-
-  future_lock (priv);
-  entry = done_list_take (&priv->done_tail, &last);
-  while (entry != NULL)
-    {
-      WeftRunnable *next = entry->next;
-
-      if (entry == waiter)
-        found = TRUE;
-      else
-        done_list_append (&priv->done_tail, entry);
-      entry = next;
-    }
-  future_unlock (priv);
-
-  return found;
-}
-
 /* Returns %TRUE if woken, %FALSE once @deadline (monotonic; G_MAXINT64 for
  * none) has passed.
  */
@@ -1386,7 +1361,7 @@ weft_future_wait (WeftFuture  *self,
   /* Timed out, but completion may have unlinked us already: then its
    * wake-up is on its way, and @blocked must outlive it.
    */
-  if (!done && !remove_waiter (self, &blocked.runnable))
+  if (!done && !weft_future_remove_waiter (self, &blocked.runnable))
     done = blocked_thread_sleep (&blocked, G_MAXINT64);
 
   g_cond_clear (&blocked.cond);
