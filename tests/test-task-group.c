@@ -674,6 +674,38 @@ test_parent_cancelled_in_wait (WeftTestLoop  *loop,
   program_clear (&p);
 }
 
+/* G8, G10: the parent is cancelled in the pass its last task ends, before
+ * the group has seen that task: asyncio's _on_completed_fut is cancelled
+ * first, so __aexit__ catches the CancelledError and re-raises it; the
+ * cancellation must not be lost behind a successful wait */
+static void
+test_parent_cancelled_as_last_task_ends (WeftTestLoop  *loop,
+                                         gconstpointer  data)
+{
+  static const ChildSpec specs[] = {
+    { "a", 1, NULL, NULL },
+  };
+  g_autoptr(WeftTask) parent = NULL;
+  Program p;
+
+  program_init (&p, KIND (data), BODY_NOTHING, specs, G_N_ELEMENTS (specs));
+  parent = program_spawn (&p);
+  weft_test_passes (2);
+  g_assert_true (weft_task_get_awaited (parent) == p.waited);
+
+  weft_future_set_int64 (p.futures[1], 0);
+  weft_test_pass ();          /* a returns; the group sees it next pass */
+  g_assert_cmpstr (p.log->str, ==, "body a:ok");
+  g_assert_true (weft_task_cancel (parent, "late"));
+
+  weft_test_run_until_idle ();
+  g_assert_cmpstr (p.log->str, ==, "body a:ok exit:cancelled");
+  weft_test_assert_cancelled_error (p.group_error, "late");
+  g_assert_cmpuint (weft_task_get_cancelling (parent), ==, 1);
+
+  program_clear (&p);
+}
+
 /* G9, G10, test_error_and_cancel, test_taskgroup_context_manager_exit_raises:
  * an outside cancellation meets a task error raised during cleanup: the
  * group error wins, and the cancellation is re-armed for the parent's next
@@ -1796,6 +1828,7 @@ main (int   argc,
   weft_test_add_both_kinds ("task-group", "body-error-alone", test_body_error_alone);
   weft_test_add_both_kinds ("task-group", "parent-cancelled-in-body", test_parent_cancelled_in_body);
   weft_test_add_both_kinds ("task-group", "parent-cancelled-in-wait", test_parent_cancelled_in_wait);
+  weft_test_add_both_kinds ("task-group", "parent-cancelled-as-last-task-ends", test_parent_cancelled_as_last_task_ends);
   weft_test_add_both_kinds ("task-group", "error-and-cancel", test_error_and_cancel);
   weft_test_add_both_kinds ("task-group", "add-done-task", test_add_done_task);
   weft_test_add_both_kinds ("task-group", "nested-failure", test_nested_failure);

@@ -398,7 +398,10 @@ child_done_run (WeftRunnable *runnable)
         record_failure (self, task, error);
     }
 
-  if (self->future != NULL && self->children->len == 0)
+  /* A cancellation queued for the wait came first: as asyncio's __aexit__
+   * catches it before it sees the group empty, it finishes the group.
+   */
+  if (self->future != NULL && self->children->len == 0 && !self->cancel_wakeup_queued)
     finish (self);
 
   g_object_unref (task);
