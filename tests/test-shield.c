@@ -158,6 +158,28 @@ test_cancel_inner (WeftTestLoop  *loop,
   shielded_clear (&s);
 }
 
+/* SH1: an inner that failed with a cancellation error without being
+ * cancelled (a gather whose child was cancelled, GA4) is mirrored through
+ * set_exception(): the outer raises the error but is not cancelled */
+static void
+test_inner_fails_with_cancellation (WeftTestLoop  *loop,
+                                    gconstpointer  data)
+{
+  g_autoptr(WeftFuture) child = weft_future_new ();
+  g_autoptr(WeftGather) inner = weft_gather_new (&child, 1, FALSE);
+  g_autoptr(WeftFuture) outer = weft_shield (WEFT_FUTURE (inner));
+  g_autoptr(GError) error = NULL;
+
+  weft_future_cancel (child, "child msg");
+  weft_test_run_until_idle ();
+  g_assert_false (weft_future_is_cancelled (WEFT_FUTURE (inner)));
+
+  g_assert_cmpint (weft_future_get_state (outer), ==, WEFT_FUTURE_STATE_FINISHED);
+  g_assert_false (weft_future_propagate (outer, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpstr (error->message, ==, "child msg");
+}
+
 /* SH2, SH4, test_shield_cancel_outer, test_shield_effect: cancelling the
  * task cancels only the outer future; the task catches the cancellation,
  * awaits inner itself and gets its value, its cancelling() count still 1 */
@@ -323,6 +345,7 @@ main (int   argc,
   WEFT_TEST_ADD ("/shield/shortcut", test_shortcut);
   weft_test_add_both_kinds ("shield", "result", test_result);
   WEFT_TEST_ADD ("/shield/exception", test_exception);
+  WEFT_TEST_ADD ("/shield/inner-fails-with-cancellation", test_inner_fails_with_cancellation);
   weft_test_add_both_kinds ("shield", "cancel-inner", test_cancel_inner);
   weft_test_add_both_kinds ("shield", "cancel-outer", test_cancel_outer);
   WEFT_TEST_ADD ("/shield/cancel-outer-result", test_cancel_outer_result);

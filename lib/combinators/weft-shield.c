@@ -38,9 +38,13 @@ inner_done (WeftFuture *inner,
       return;
     }
 
-  /* SH1: the outer mirrors the inner, cancellation included. */
-  if (!weft_future_get_value (inner, &value, NULL))
+  /* SH1: the outer mirrors the inner, cancellation included; an inner
+   * that failed with a cancellation error, not cancelled, is not either.
+   */
+  if (weft_future_peek_state (inner) == WEFT_FUTURE_STATE_CANCELLED)
     weft_future_complete (outer, NULL, weft_future_dup_error (inner));
+  else if (!weft_future_get_value (inner, &value, NULL))
+    weft_future_fail (outer, weft_future_dup_error (inner));
   else
     weft_future_complete (outer, G_IS_VALUE (&value) ? &value : NULL, NULL);
 }
