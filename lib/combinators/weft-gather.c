@@ -30,6 +30,9 @@
  * cancelled, is finished with the cancellation error, not cancelled:
  * weft_future_is_cancelled() stays %FALSE.
  *
+ * Like a task, a gather belongs to the thread that runs its #GMainContext:
+ * cancel it there (its children may be completed from any thread).
+ *
  * Children already done are looked at inside weft_gather_new(): if all
  * are, the gather is returned done. The same future given twice is waited
  * on once, and its result appears at both positions.

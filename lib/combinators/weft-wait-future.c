@@ -31,6 +31,9 @@
  * done = weft_wait_future_get_done (w);
  * ]|
  * From Python: `done, pending = w.get_done(), w.get_pending()`.
+ *
+ * Like a task, it belongs to the thread that runs its #GMainContext:
+ * cancel it there.
  */
 
 struct _WeftWaitFuture

@@ -70,8 +70,8 @@
  * critical names the group. A task that fails after its parent finished
  * is reported with a warning (asyncio's exception handler).
  *
- * Like its parent, a group belongs to the thread that runs its
- * #GMainContext. asyncio's special case for KeyboardInterrupt and
+ * Like its parent, a group, and the future weft_task_group_wait() returns,
+ * belong to the thread that runs its #GMainContext. asyncio's special case for KeyboardInterrupt and
  * SystemExit (G7) has no #GError counterpart.
  */
 
