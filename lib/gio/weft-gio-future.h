@@ -21,7 +21,7 @@ G_DECLARE_FINAL_TYPE (WeftGioFuture, weft_gio_future, WEFT, GIO_FUTURE, WeftFutu
 
 /**
  * WeftGioFinishFunc:
- * @source: the operation's source object
+ * @source: (nullable): the operation's source object
  * @result: the operation's result
  * @error: return location for the operation's error
  *
@@ -37,7 +37,7 @@ typedef gpointer (*WeftGioFinishFunc) (GObject       *source,
 
 /**
  * WeftGioFinishBooleanFunc:
- * @source: the operation's source object
+ * @source: (nullable): the operation's source object
  * @result: the operation's result
  * @error: return location for the operation's error
  *
@@ -52,7 +52,7 @@ typedef gboolean (*WeftGioFinishBooleanFunc) (GObject       *source,
 
 /**
  * WeftGioFinishSizeFunc:
- * @source: the operation's source object
+ * @source: (nullable): the operation's source object
  * @result: the operation's result
  * @error: return location for the operation's error
  *

@@ -70,7 +70,8 @@ replace_contents_finish (GObject       *source,
  * g_file_replace_contents_bytes_async() does. Cancelling the future
  * cancels the write, which leaves the old contents in place.
  *
- * Returns: (transfer full): a future for the new entity tag, a string
+ * Returns: (transfer full): a future for the new entity tag, a string, or
+ *   %NULL when the backend has none
  */
 WeftFuture *
 weft_file_replace_contents (GFile            *file,
