@@ -155,9 +155,14 @@ static void
 weft_waiter_dropped (WeftFuture *future)
 {
   WeftWaiter *self = (WeftWaiter *) future;
+  const WeftWaiterOps *ops = self->ops;
 
-  if (self->ops != NULL && self->ops->dropped != NULL)
-    self->ops->dropped (self);
+  /* Once: another task awaiting the same future must not hand it back
+   * again.
+   */
+  self->ops = NULL;
+  if (ops != NULL && ops->dropped != NULL)
+    ops->dropped (self);
 }
 
 static void
