@@ -194,6 +194,43 @@ test_event_kept_future_not_reused (WeftTestLoop  *loop,
   g_assert_true (weft_future_propagate (WEFT_FUTURE (task), NULL));
 }
 
+/* A done future stays done: one that only a weak reference still sees is
+ * not made pending again for the next wait */
+static void
+weak_ref_fiber (WeftTask *task,
+                gpointer  user_data)
+{
+  WeftEvent *event = user_data;
+  g_autoptr(WeftEvent) never = weft_event_new ();
+  g_autoptr(WeftFuture) second = NULL;
+  g_autoptr(WeftFuture) seen = NULL;
+  WeftFuture *first = weft_event_wait (event);
+  GWeakRef weak;
+
+  g_assert_true (weft_await (first, NULL));
+  g_weak_ref_init (&weak, first);
+  g_object_unref (first);
+
+  second = weft_event_wait (never);
+  seen = g_weak_ref_get (&weak);
+  g_assert_true (seen == NULL || weft_future_is_done (seen));
+  g_weak_ref_clear (&weak);
+  weft_future_cancel (second, NULL);
+  weft_task_return_void (task);
+}
+
+static void
+test_event_weak_ref_not_reused (WeftTestLoop  *loop,
+                                gconstpointer  data)
+{
+  g_autoptr(WeftEvent) event = weft_event_new ();
+  g_autoptr(WeftTask) task = weft_fiber_new (NULL, weak_ref_fiber, event, NULL);
+
+  weft_event_set (event);
+  weft_test_run_until_idle ();
+  g_assert_true (weft_future_propagate (WEFT_FUTURE (task), NULL));
+}
+
 /* Lock */
 
 /* LockTests::test_acquire, test_fast_path: a free lock is taken without
@@ -722,6 +759,7 @@ main (int   argc,
   weft_test_add_both_kinds ("sync", "event/cancel-waiter", test_event_cancel_waiter);
   weft_test_add_both_kinds ("sync", "event/wait-reuses-futures", test_event_wait_reuses_futures);
   WEFT_TEST_ADD ("/sync/fiber/event/kept-future-not-reused", test_event_kept_future_not_reused);
+  WEFT_TEST_ADD ("/sync/fiber/event/weak-ref-not-reused", test_event_weak_ref_not_reused);
   weft_test_add_both_kinds ("sync", "lock/fifo", test_lock_fifo);
   WEFT_TEST_ADD ("/sync/lock/release-unlocked", test_lock_release_unlocked);
   weft_test_add_both_kinds ("sync", "lock/cancel", test_lock_cancel);
