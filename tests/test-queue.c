@@ -140,6 +140,56 @@ test_queue_cancel_getters (WeftTestLoop  *loop,
   tasks_unref (tasks, 3);
 }
 
+/* T8b with nothing else holding the queue: an item handed to a getter
+ * whose task is cancelled before it resumes goes back into the queue,
+ * which the wait kept alive, and is freed with it: never lost */
+static void
+test_queue_cancel_getter_after_unref (WeftTestLoop  *loop,
+                                      gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  WeftQueue *queue = weft_queue_new_full (0, count_free);
+  Actor a = ACTOR (log, "a", begin_get, queue);
+  g_autoptr(WeftTask) task = NULL;
+
+  n_freed = 0;
+  g_object_add_weak_pointer (G_OBJECT (queue), (gpointer *) &queue);
+  task = actor_spawn (KIND (data), &a);
+  weft_test_pass ();
+  g_assert_true (weft_queue_put_nowait (queue, "x", NULL));   /* to a */
+  g_object_unref (queue);
+  g_assert_nonnull (queue);
+
+  g_assert_true (weft_task_cancel (task, NULL));
+  weft_test_run_until_idle ();
+  g_assert_cmpstr (log->str, ==, "a:Operation was cancelled");
+  g_assert_null (queue);   /* let go of once the task is done */
+  g_assert_cmpuint (n_freed, ==, 1);
+}
+
+/* T8b: two tasks await the same get, and both are cancelled after it was
+ * handed an item: the item goes back once */
+static void
+test_queue_shared_getter_dropped_once (WeftTestLoop  *loop,
+                                       gconstpointer  data)
+{
+  g_autoptr(WeftQueue) queue = weft_queue_new (0);
+  g_autoptr(WeftFuture) get = weft_queue_get (queue);
+  g_autoptr(WeftTask) first = weft_test_spawn_awaiting_future (KIND (data), get);
+  g_autoptr(WeftTask) second = weft_test_spawn_awaiting_future (KIND (data), get);
+
+  weft_test_pass ();
+  g_assert_true (weft_queue_put_nowait (queue, "x", NULL));
+  g_assert_true (weft_future_is_done (get));
+  g_assert_true (weft_task_cancel (first, NULL));
+  g_assert_true (weft_task_cancel (second, NULL));
+  weft_test_run_until_idle ();
+  weft_test_assert_future_cancelled (first, NULL);
+  weft_test_assert_future_cancelled (second, NULL);
+  g_assert_cmpuint (weft_queue_get_size (queue), ==, 1);
+  g_assert_cmpstr (get_nowait_str (queue), ==, "x");
+}
+
 /* QueuePutTests::test_cancelled_puts_not_being_held_in_self_putters: a
  * cancelled put withdraws its item (the queue frees it) */
 static void
@@ -352,6 +402,8 @@ main (int   argc,
   weft_test_add_both_kinds ("queue", "getters-fifo", test_queue_getters_fifo);
   weft_test_add_both_kinds ("queue", "putters-fifo", test_queue_putters_fifo);
   weft_test_add_both_kinds ("queue", "cancel-getters", test_queue_cancel_getters);
+  weft_test_add_both_kinds ("queue", "cancel-getter-after-unref", test_queue_cancel_getter_after_unref);
+  weft_test_add_both_kinds ("queue", "shared-getter-dropped-once", test_queue_shared_getter_dropped_once);
   weft_test_add_both_kinds ("queue", "cancel-putter", test_queue_cancel_putter);
   weft_test_add_both_kinds ("queue", "shutdown", test_queue_shutdown);
   weft_test_add_both_kinds ("queue", "join-and-immediate-shutdown", test_queue_join_and_immediate_shutdown);

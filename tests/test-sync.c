@@ -194,6 +194,43 @@ test_event_kept_future_not_reused (WeftTestLoop  *loop,
   g_assert_true (weft_future_propagate (WEFT_FUTURE (task), NULL));
 }
 
+/* A done future stays done: one that only a weak reference still sees is
+ * not made pending again for the next wait */
+static void
+weak_ref_fiber (WeftTask *task,
+                gpointer  user_data)
+{
+  WeftEvent *event = user_data;
+  g_autoptr(WeftEvent) never = weft_event_new ();
+  g_autoptr(WeftFuture) second = NULL;
+  g_autoptr(WeftFuture) seen = NULL;
+  WeftFuture *first = weft_event_wait (event);
+  GWeakRef weak;
+
+  g_assert_true (weft_await (first, NULL));
+  g_weak_ref_init (&weak, first);
+  g_object_unref (first);
+
+  second = weft_event_wait (never);
+  seen = g_weak_ref_get (&weak);
+  g_assert_true (seen == NULL || weft_future_is_done (seen));
+  g_weak_ref_clear (&weak);
+  weft_future_cancel (second, NULL);
+  weft_task_return_void (task);
+}
+
+static void
+test_event_weak_ref_not_reused (WeftTestLoop  *loop,
+                                gconstpointer  data)
+{
+  g_autoptr(WeftEvent) event = weft_event_new ();
+  g_autoptr(WeftTask) task = weft_fiber_new (NULL, weak_ref_fiber, event, NULL);
+
+  weft_event_set (event);
+  weft_test_run_until_idle ();
+  g_assert_true (weft_future_propagate (WEFT_FUTURE (task), NULL));
+}
+
 /* Lock */
 
 /* LockTests::test_acquire, test_fast_path: a free lock is taken without
@@ -282,6 +319,32 @@ test_lock_cancel (WeftTestLoop  *loop,
   g_assert_cmpstr (log->str, ==, "a:Operation was cancelled b:late c:ok");
   g_assert_false (weft_lock_is_locked (lock));
   tasks_unref (tasks, 3);
+}
+
+/* T8b with nothing else holding the lock: handed the lock, then cancelled
+ * before it resumes, a task still passes it on. As asyncio's coroutine
+ * frame does, the wait keeps the lock alive until then. */
+static void
+test_lock_cancel_after_unref (WeftTestLoop  *loop,
+                              gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  WeftLock *lock = weft_lock_new ();
+  Actor a = ACTOR (log, "a", begin_lock_acquire, lock);
+  g_autoptr(WeftTask) task = NULL;
+
+  g_object_add_weak_pointer (G_OBJECT (lock), (gpointer *) &lock);
+  g_assert_true (weft_lock_try_acquire (lock));
+  task = actor_spawn (KIND (data), &a);
+  weft_test_pass ();
+  g_assert_true (weft_lock_release (lock, NULL));   /* handed to a */
+  g_object_unref (lock);
+  g_assert_nonnull (lock);
+
+  g_assert_true (weft_task_cancel (task, "late"));
+  weft_test_run_until_idle ();
+  g_assert_cmpstr (log->str, ==, "a:late");
+  g_assert_null (lock);   /* let go of once the task is done */
 }
 
 /* T11: a third party cancelling the future the task awaits withdraws the
@@ -524,6 +587,37 @@ test_condition_cancel_after_notify (WeftTestLoop  *loop,
   tasks_unref (tasks, 2);
 }
 
+/* A notified waiter cancelled while it waits for the lock, after the
+ * condition lost its last outside reference: it still gets the lock back
+ * before the cancellation reaches it */
+static void
+test_condition_cancel_after_unref (WeftTestLoop  *loop,
+                                   gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(WeftLock) lock = weft_lock_new ();
+  WeftCondition *cond = weft_condition_new (lock);
+  Actor a = ACTOR (log, "a", begin_condition_wait, cond);
+  g_autoptr(WeftTask) task = NULL;
+
+  g_object_add_weak_pointer (G_OBJECT (cond), (gpointer *) &cond);
+  g_assert_true (weft_lock_try_acquire (lock));
+  task = actor_spawn (KIND (data), &a);
+  weft_test_pass ();
+
+  g_assert_true (weft_lock_try_acquire (lock));
+  g_assert_true (weft_condition_notify (cond, 1, NULL));
+  g_object_unref (cond);
+  g_assert_nonnull (cond);
+  g_assert_true (weft_task_cancel (task, "stop"));
+  g_assert_true (weft_lock_release (lock, NULL));
+  weft_test_run_until_idle ();
+  g_assert_cmpstr (log->str, ==, "a:stop");
+  g_assert_true (weft_lock_is_locked (lock));   /* a got it back */
+  g_assert_true (weft_lock_release (lock, NULL));
+  g_assert_null (cond);   /* let go of once the task is done */
+}
+
 /* Barrier */
 
 /* BarrierTests::test_barrier, test_draining_state: all parties resume with
@@ -665,9 +759,11 @@ main (int   argc,
   weft_test_add_both_kinds ("sync", "event/cancel-waiter", test_event_cancel_waiter);
   weft_test_add_both_kinds ("sync", "event/wait-reuses-futures", test_event_wait_reuses_futures);
   WEFT_TEST_ADD ("/sync/fiber/event/kept-future-not-reused", test_event_kept_future_not_reused);
+  WEFT_TEST_ADD ("/sync/fiber/event/weak-ref-not-reused", test_event_weak_ref_not_reused);
   weft_test_add_both_kinds ("sync", "lock/fifo", test_lock_fifo);
   WEFT_TEST_ADD ("/sync/lock/release-unlocked", test_lock_release_unlocked);
   weft_test_add_both_kinds ("sync", "lock/cancel", test_lock_cancel);
+  weft_test_add_both_kinds ("sync", "lock/cancel-after-unref", test_lock_cancel_after_unref);
   weft_test_add_both_kinds ("sync", "lock/third-party-cancel", test_lock_third_party_cancel);
   weft_test_add_both_kinds ("sync", "semaphore/fifo", test_semaphore_fifo);
   weft_test_add_both_kinds ("sync", "semaphore/cancel", test_semaphore_cancel);
@@ -675,6 +771,7 @@ main (int   argc,
   weft_test_add_both_kinds ("sync", "condition/notify", test_condition_notify);
   weft_test_add_both_kinds ("sync", "condition/cancel", test_condition_cancel);
   weft_test_add_both_kinds ("sync", "condition/cancel-after-notify", test_condition_cancel_after_notify);
+  weft_test_add_both_kinds ("sync", "condition/cancel-after-unref", test_condition_cancel_after_unref);
   weft_test_add_both_kinds ("sync", "barrier/parties", test_barrier_parties);
   weft_test_add_both_kinds ("sync", "barrier/abort-reset-cancel", test_barrier_abort_reset_cancel);
   WEFT_TEST_ADD ("/sync/barrier/blocked", test_barrier_blocked);

@@ -600,7 +600,8 @@ weft_future_take_outcome_error (WeftFuture *self)
  *
  * Makes a done future pending again, so that a waiter can be reused
  * without allocating. Only a future nobody else can see qualifies: the
- * caller holds the only reference and nothing waits on it.
+ * caller holds the only reference, nothing waits on it and nothing holds
+ * a weak reference to it.
  *
  * Returns: %TRUE if @self is pending again, with a new reference for the
  *   caller (taken before the reset's stores: it is cheaper that way)
@@ -610,7 +611,11 @@ weft_future_try_reuse (WeftFuture *self)
 {
   WeftFuturePrivate *priv = weft_future_get_instance_private (self);
 
+  /* Weak references, weak pointers and language bindings' data live in
+   * the qdata: whoever holds one must not see a done future turn pending.
+   */
   if (g_atomic_int_get (&((GObject *) self)->ref_count) != 1 ||
+      ((gsize) g_atomic_pointer_get (&((GObject *) self)->qdata) & ~(gsize) G_DATALIST_FLAGS_MASK) != 0 ||
       priv->state == WEFT_FUTURE_STATE_PENDING ||
       priv->done_tail != NULL)
     return FALSE;

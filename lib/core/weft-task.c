@@ -195,6 +195,14 @@ task_complete (WeftTask *self,
   priv->state = TASK_DONE;
   priv->request = REQUEST_RETURN;
 
+  /* A done task waits no more: its wait futures let go of the primitives
+   * they hold now, as asyncio's finished coroutine does, not when the
+   * task is finalized.
+   */
+  if (G_UNLIKELY (priv->extras != NULL))
+    for (guint i = 0; i < WEFT_TASK_N_WAIT_SLOTS; i++)
+      g_clear_object (&priv->extras->wait_slots[i]);
+
   weft_future_complete (WEFT_FUTURE (self), value, error);
   weft_scheduler_unregister_task (task_scheduler (self), &priv->link);
 }

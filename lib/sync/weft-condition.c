@@ -43,6 +43,7 @@ reacquire (WeftCondition *self,
 {
   g_object_ref (waiter);
   weft_wait_list_remove (waiter);
+  weft_waiter_hold_owner (waiter);
   weft_lock_enqueue (self->lock, waiter);
   g_object_unref (waiter);
 }

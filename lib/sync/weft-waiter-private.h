@@ -59,13 +59,14 @@ struct _WeftWaiter
   WeftWaiter          *next;
   WeftWaitList        *list;             /* the list it waits in, or NULL */
   const WeftWaiterOps *ops;
-  gpointer             owner;            /* the primitive; borrowed */
+  gpointer             owner;            /* the primitive; referenced while holds_owner */
   gpointer             item;             /* a queue item travelling with it */
   gint64               number;           /* a priority, a barrier index */
   guint64              seq;              /* a queue item's arrival order */
   char                *cancel_message;   /* a cancellation held back by @ops->cancel */
   guint                cancel_requested : 1;
   guint                in_slot : 1;      /* a task's wait slot owns it */
+  guint                holds_owner : 1;
 };
 
 /* Internal: calls between the primitives' files skip the PLT. */
@@ -82,6 +83,8 @@ void        weft_waiter_wake_pointer  (WeftWaiter          *self,
 G_GNUC_INTERNAL
 void        weft_waiter_wake_int64    (WeftWaiter          *self,
                                        gint64               number);
+G_GNUC_INTERNAL
+void        weft_waiter_hold_owner    (WeftWaiter          *self);
 G_GNUC_INTERNAL
 gboolean    weft_waiter_cancel_default (WeftWaiter         *self,
                                         const char         *message);

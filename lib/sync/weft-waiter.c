@@ -77,6 +77,31 @@ weft_wait_list_detach_all (WeftWaitList *list)
     }
 }
 
+/* Keeps @self's primitive alive while it may still be called back about
+ * @self once off its list: to take back what it handed over (T8b), or for
+ * a Condition waiter queued on the lock. Only its waiting list refers to
+ * the primitive otherwise, while asyncio's waiting coroutine holds it.
+ * A task's wait slot keeps the reference for its next wait on the same
+ * primitive, so that waits in a loop do not pay for it each time.
+ */
+void
+weft_waiter_hold_owner (WeftWaiter *self)
+{
+  if (self->holds_owner)
+    return;
+  g_object_ref (self->owner);
+  self->holds_owner = TRUE;
+}
+
+static void
+release_owner (WeftWaiter *self)
+{
+  if (!self->holds_owner)
+    return;
+  self->holds_owner = FALSE;
+  g_object_unref (self->owner);
+}
+
 /* Takes @self off its list, if any, and completes it with @value or
  * @error (both taken).
  */
@@ -88,7 +113,15 @@ weft_waiter_wake (WeftWaiter *self,
   gboolean list_ref = self->list != NULL && !self->in_slot;
 
   if (self->list != NULL)
-    unlink_waiter (self);
+    {
+      /* Its task may resume after the primitive's last reference went,
+       * and drop the hand-over (T8b). A waiter done at once never
+       * suspends its task, so it is never dropped.
+       */
+      if (error == NULL && self->ops != NULL && self->ops->dropped != NULL)
+        weft_waiter_hold_owner (self);
+      unlink_waiter (self);
+    }
   weft_future_complete ((WeftFuture *) self, value, error);
   if (list_ref)
     g_object_unref (self);
@@ -155,9 +188,14 @@ static void
 weft_waiter_dropped (WeftFuture *future)
 {
   WeftWaiter *self = (WeftWaiter *) future;
+  const WeftWaiterOps *ops = self->ops;
 
-  if (self->ops != NULL && self->ops->dropped != NULL)
-    self->ops->dropped (self);
+  /* Once: another task awaiting the same future must not hand it back
+   * again.
+   */
+  self->ops = NULL;
+  if (ops != NULL && ops->dropped != NULL)
+    ops->dropped (self);
 }
 
 static void
@@ -175,6 +213,7 @@ weft_waiter_finalize (GObject *object)
         ops->cancelled (self);
     }
   g_free (self->cancel_message);
+  release_owner (self);
 
   G_OBJECT_CLASS (weft_waiter_parent_class)->finalize (object);
 }
@@ -202,6 +241,8 @@ prepare (WeftWaiter          *self,
          gpointer             owner,
          const WeftWaiterOps *ops)
 {
+  if (owner != self->owner)
+    release_owner (self);
   self->owner = owner;
   self->ops = ops;
   self->item = NULL;
