@@ -232,6 +232,10 @@ weft_context_unref (WeftContext *self)
  * context that is current, or that a running weft_context_run() or task
  * step entered, fails with %WEFT_ERROR_CONTEXT_ENTERED.
  *
+ * As in Python, where @func is a plain function, @func runs to the end
+ * without suspending: a fiber's weft_await() or weft_sleep() inside it
+ * fails with %WEFT_ERROR_CONTEXT_ENTERED.
+ *
  * Returns: %TRUE if @func ran
  */
 gboolean
