@@ -760,6 +760,58 @@ test_fiber_cannot_suspend_in_run (WeftTestLoop  *loop,
   g_assert_cmpint (g_value_get_int64 (&value), ==, 1);
 }
 
+typedef struct
+{
+  WeftContextVar *object_var;
+  WeftContextVar *int_var;
+  gint64          seen;
+} ThreadExitState;
+
+static void
+read_on_finalize (gpointer  data,
+                  GObject  *where_the_object_was)
+{
+  ThreadExitState *state = data;
+
+  state->seen = weft_context_var_get_int64 (state->int_var, NULL);
+}
+
+static gpointer
+set_in_base_context_and_exit (gpointer data)
+{
+  ThreadExitState *state = data;
+  GObject *object = g_object_new (G_TYPE_OBJECT, NULL);
+
+  g_object_weak_ref (object, read_on_finalize, state);
+  weft_context_token_unref (weft_context_var_set_object (state->object_var, object));
+  weft_context_token_unref (weft_context_var_set_int64 (state->int_var, 5));
+  g_object_unref (object);
+  return NULL;
+}
+
+/* A thread's base context goes with the thread; a value's finalizer that
+ * reads a variable then finds none, not the context being freed. */
+static void
+test_base_context_freed_with_thread (void)
+{
+  g_autoptr(WeftContextVar) object_var = weft_context_var_new ("object", G_TYPE_OBJECT, NULL);
+  g_autoptr(WeftContextVar) later = int_var ("later", TRUE, -1);
+  ThreadExitState state = { object_var, NULL, 0 };
+
+  /* The int's entry must outlive the object's as the map is freed, slot
+   * by slot in key order, so that a read would find it there.
+   */
+  while ((weft_context_var_get_key (later) & 31) < (weft_context_var_get_key (object_var) & 31))
+    {
+      g_object_unref (later);
+      later = int_var ("later", TRUE, -1);
+    }
+  state.int_var = later;
+
+  g_thread_join (g_thread_new ("exits", set_in_base_context_and_exit, &state));
+  g_assert_cmpint (state.seen, ==, -1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -780,6 +832,7 @@ main (int   argc,
   WEFT_TEST_ADD ("/context/callback-context-in-task", test_callback_context_in_task);
   WEFT_TEST_ADD ("/context/copy-runs-in-thread", test_copy_runs_in_thread);
   WEFT_TEST_ADD ("/context/fiber-cannot-suspend-in-run", test_fiber_cannot_suspend_in_run);
+  g_test_add_func ("/context/base-context-freed-with-thread", test_base_context_freed_with_thread);
 
   return g_test_run ();
 }

@@ -33,7 +33,16 @@ WEFT_THREAD_LOCAL WeftContext *weft_context_current;
  * thread, the thread-local finds it without a call.
  */
 static WEFT_THREAD_LOCAL WeftContext *thread_base_context;
-static GPrivate base_context = G_PRIVATE_INIT ((GDestroyNotify) weft_context_unref);
+
+/* Forgotten first: finalizing its values may read variables. */
+static void
+base_context_free (gpointer context)
+{
+  thread_base_context = NULL;
+  weft_context_unref (context);
+}
+
+static GPrivate base_context = G_PRIVATE_INIT (base_context_free);
 static guint64 last_serial;
 
 /**
