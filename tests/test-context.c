@@ -680,6 +680,138 @@ test_copy_runs_in_thread (WeftTestLoop  *loop,
   weft_context_unref (state.context);
 }
 
+typedef struct
+{
+  WeftContextVar *var;
+  WeftContext    *inner;
+  gboolean        slept;
+  GError         *sleep_error;
+  gint64          after_sleep;
+  WeftTask       *fiber;
+} SuspendState;
+
+static void
+sleep_inside_run (gpointer data)
+{
+  SuspendState *state = data;
+
+  weft_context_token_unref (weft_context_var_set_int64 (state->var, 1));
+  state->slept = weft_sleep (0, &state->sleep_error);
+  state->after_sleep = weft_context_var_get_int64 (state->var, NULL);
+}
+
+static void
+fiber_sleeps_inside_run (WeftTask *task,
+                         gpointer  user_data)
+{
+  SuspendState *state = user_data;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_assert_true (weft_context_run (state->inner, sleep_inside_run, state, NULL));
+
+  /* Back in the fiber's own context, in this step and the next. */
+  weft_context_token_unref (weft_context_var_set_int64 (state->var, 2));
+  g_assert_true (weft_sleep (0, NULL));
+  g_assert_cmpint (weft_context_var_get_int64 (state->var, NULL), ==, 2);
+  g_assert_true (weft_context_get_value (weft_task_get_context (task), state->var, &value));
+  g_assert_cmpint (g_value_get_int64 (&value), ==, 2);
+}
+
+static void
+spawn_eager_fiber (WeftTask     *task,
+                   WeftFuture   *awaited,
+                   const GError *error,
+                   gpointer      user_data)
+{
+  SuspendState *state = user_data;
+
+  state->fiber = weft_fiber_new_full ("suspends", NULL, WEFT_TASK_FLAGS_EAGER_START,
+                                      fiber_sleeps_inside_run, state, NULL);
+  weft_task_return_void (task);
+}
+
+/* Python's Context.run() takes a plain function, which cannot suspend: a
+ * fiber cannot suspend inside weft_context_run() either, since its next
+ * step enters the fiber's context again, not the one it ran. Started
+ * eagerly, its first step's context lived on its creator's stack.
+ */
+static void
+test_fiber_cannot_suspend_in_run (WeftTestLoop  *loop,
+                                  gconstpointer  data)
+{
+  g_autoptr(WeftContextVar) var = int_var ("var", TRUE, 0);
+  g_autoptr(WeftContext) inner = weft_context_new ();
+  SuspendState state = { var, inner, FALSE, NULL, -1, NULL };
+  g_autoptr(WeftTask) spawner = weft_task_new (NULL, spawn_eager_fiber, &state, NULL);
+  g_autoptr(WeftTask) fiber = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  weft_test_run_until_done (WEFT_FUTURE (spawner));
+  fiber = g_steal_pointer (&state.fiber);
+  g_assert_nonnull (fiber);
+  weft_test_run_until_done (WEFT_FUTURE (fiber));
+  g_assert_true (weft_future_propagate (WEFT_FUTURE (fiber), NULL));
+
+  g_assert_false (state.slept);
+  g_assert_error (state.sleep_error, WEFT_ERROR, WEFT_ERROR_CONTEXT_ENTERED);
+  g_clear_error (&state.sleep_error);
+  g_assert_cmpint (state.after_sleep, ==, 1);
+  g_assert_true (weft_context_get_value (inner, var, &value));
+  g_assert_cmpint (g_value_get_int64 (&value), ==, 1);
+}
+
+typedef struct
+{
+  WeftContextVar *object_var;
+  WeftContextVar *int_var;
+  gint64          seen;
+} ThreadExitState;
+
+static void
+read_on_finalize (gpointer  data,
+                  GObject  *where_the_object_was)
+{
+  ThreadExitState *state = data;
+
+  state->seen = weft_context_var_get_int64 (state->int_var, NULL);
+}
+
+static gpointer
+set_in_base_context_and_exit (gpointer data)
+{
+  ThreadExitState *state = data;
+  GObject *object = g_object_new (G_TYPE_OBJECT, NULL);
+
+  g_object_weak_ref (object, read_on_finalize, state);
+  weft_context_token_unref (weft_context_var_set_object (state->object_var, object));
+  weft_context_token_unref (weft_context_var_set_int64 (state->int_var, 5));
+  g_object_unref (object);
+  return NULL;
+}
+
+/* A thread's base context goes with the thread; a value's finalizer that
+ * reads a variable then finds none, not the context being freed. */
+static void
+test_base_context_freed_with_thread (void)
+{
+  g_autoptr(WeftContextVar) object_var = weft_context_var_new ("object", G_TYPE_OBJECT, NULL);
+  g_autoptr(WeftContextVar) later = int_var ("later", TRUE, -1);
+  ThreadExitState state = { object_var, NULL, 0 };
+
+  /* The int's entry must outlive the object's as the map is freed, slot
+   * by slot in key order, so that a read would find it there.
+   */
+  while ((weft_context_var_get_key (later) & 31) < (weft_context_var_get_key (object_var) & 31))
+    {
+      g_object_unref (later);
+      later = int_var ("later", TRUE, -1);
+    }
+  state.int_var = later;
+
+  g_thread_join (g_thread_new ("exits", set_in_base_context_and_exit, &state));
+  g_assert_cmpint (state.seen, ==, -1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -699,6 +831,8 @@ main (int   argc,
   WEFT_TEST_ADD ("/context/callback-context", test_callback_context);
   WEFT_TEST_ADD ("/context/callback-context-in-task", test_callback_context_in_task);
   WEFT_TEST_ADD ("/context/copy-runs-in-thread", test_copy_runs_in_thread);
+  WEFT_TEST_ADD ("/context/fiber-cannot-suspend-in-run", test_fiber_cannot_suspend_in_run);
+  g_test_add_func ("/context/base-context-freed-with-thread", test_base_context_freed_with_thread);
 
   return g_test_run ();
 }

@@ -33,7 +33,16 @@ WEFT_THREAD_LOCAL WeftContext *weft_context_current;
  * thread, the thread-local finds it without a call.
  */
 static WEFT_THREAD_LOCAL WeftContext *thread_base_context;
-static GPrivate base_context = G_PRIVATE_INIT ((GDestroyNotify) weft_context_unref);
+
+/* Forgotten first: finalizing its values may read variables. */
+static void
+base_context_free (gpointer context)
+{
+  thread_base_context = NULL;
+  weft_context_unref (context);
+}
+
+static GPrivate base_context = G_PRIVATE_INIT (base_context_free);
 static guint64 last_serial;
 
 /**
@@ -231,6 +240,10 @@ weft_context_unref (WeftContext *self)
  * afterwards. A context can be entered only once at a time: running a
  * context that is current, or that a running weft_context_run() or task
  * step entered, fails with %WEFT_ERROR_CONTEXT_ENTERED.
+ *
+ * As in Python, where @func is a plain function, @func runs to the end
+ * without suspending: a fiber's weft_await() or weft_sleep() inside it
+ * fails with %WEFT_ERROR_CONTEXT_ENTERED.
  *
  * Returns: %TRUE if @func ran
  */

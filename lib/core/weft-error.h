@@ -44,7 +44,7 @@ G_BEGIN_DECLS
  * @WEFT_ERROR_BAD_TOKEN: weft_context_var_reset() got a token already used,
  *   made by another variable, or made in another context
  * @WEFT_ERROR_CONTEXT_ENTERED: weft_context_run() on a context that is
- *   already entered
+ *   already entered, or a fiber awaiting inside weft_context_run()
  * @WEFT_ERROR_QUEUE_EMPTY: weft_queue_get_nowait() on an empty queue
  *   (asyncio's QueueEmpty)
  * @WEFT_ERROR_QUEUE_FULL: weft_queue_put_nowait() on a full queue

@@ -14,6 +14,7 @@ void        weft_task_start            (WeftTask      *self,
                                         WeftContext   *context,
                                         WeftTaskFlags  flags);
 gboolean    weft_task_is_stepping      (WeftTask *self);
+gboolean    weft_task_is_in_step_context (WeftTask *self);
 const char *weft_task_peek_name        (WeftTask *self);
 void        weft_task_recancel_after_resume (WeftTask *self);
 

@@ -857,6 +857,19 @@ weft_task_is_stepping (WeftTask *self)
   return priv->state == TASK_RUNNING;
 }
 
+/* Whether the current context is the one the running step entered, not
+ * one entered since with weft_context_run(): a fiber suspending there
+ * would come back in a later step's context, with the run's saved
+ * context pointing at a stand-in that is gone.
+ */
+gboolean
+weft_task_is_in_step_context (WeftTask *self)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+
+  return weft_context_current == (priv->in_stand_in ? priv->stand_in : priv->extras->context);
+}
+
 /* The name as set, NULL for "Task-N": formatting one on every step would
  * cost more than the step.
  */

@@ -255,6 +255,14 @@ get_running_fiber (const char  *what,
       return NULL;
     }
   g_assert (weft_task_is_stepping (task));
+  /* Python's Context.run() takes a function, which cannot await. */
+  if (!weft_task_is_in_step_context (task))
+    {
+      g_set_error (error, WEFT_ERROR, WEFT_ERROR_CONTEXT_ENTERED,
+                   "%s() cannot suspend task %s inside weft_context_run()",
+                   what, weft_task_get_name (task));
+      return NULL;
+    }
   return WEFT_FIBER (task);
 }
 
