@@ -77,7 +77,8 @@ test_queue_getters_fifo (WeftTestLoop  *loop,
   actors_spawn (KIND (data), actors, 3, tasks);
   g_assert_true (weft_queue_put_nowait (queue, "x", NULL));
   g_assert_true (weft_queue_put_nowait (queue, "y", NULL));
-  g_assert_true (weft_queue_is_empty (queue));   /* both handed over */
+  /* asyncio: handed over, but in qsize() until the getters resume */
+  g_assert_cmpuint (weft_queue_get_size (queue), ==, 2);
   g_assert_true (weft_queue_put_nowait (queue, "z", NULL));
   weft_test_pass ();
   g_assert_cmpstr (log->str, ==, "a:x b:y c:z");
@@ -133,7 +134,7 @@ test_queue_cancel_getters (WeftTestLoop  *loop,
   g_assert_true (weft_queue_put_nowait (queue, "x", NULL));   /* to b */
   g_assert_true (weft_queue_put_nowait (queue, "y", NULL));   /* to c */
   weft_task_cancel (tasks[1], NULL);
-  g_assert_cmpuint (weft_queue_get_size (queue), ==, 0);
+  g_assert_cmpuint (weft_queue_get_size (queue), ==, 2);   /* asyncio: until b and c resume */
   weft_test_pass ();
   g_assert_cmpstr (log->str, ==, "a:Operation was cancelled b:Operation was cancelled c:y");
   g_assert_cmpstr (get_nowait_str (queue), ==, "x");
@@ -188,6 +189,74 @@ test_queue_shared_getter_dropped_once (WeftTestLoop  *loop,
   weft_test_assert_future_cancelled (second, NULL);
   g_assert_cmpuint (weft_queue_get_size (queue), ==, 1);
   g_assert_cmpstr (get_nowait_str (queue), ==, "x");
+  /* the item went back: the future no longer holds it */
+  g_assert_true (weft_future_is_cancelled (get));
+}
+
+/* asyncio's put_nowait() leaves the item in the queue until the woken
+ * getter resumes and takes it: with maxsize 1 a second put_nowait() is
+ * QueueFull, and a getter cancelled before it resumes leaves one item */
+static void
+test_queue_handed_item_counts (WeftTestLoop  *loop,
+                               gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(WeftQueue) queue = weft_queue_new (1);
+  g_autoptr(GError) error = NULL;
+  Actor actors[] = {
+    ACTOR (log, "a", begin_get, queue),
+    ACTOR (log, "b", begin_get, queue),
+  };
+  WeftTask *tasks[2];
+
+  actors_spawn (KIND (data), actors, 2, tasks);
+  g_assert_true (weft_queue_put_nowait (queue, "x", NULL));   /* to a */
+  g_assert_cmpuint (weft_queue_get_size (queue), ==, 1);
+  g_assert_false (weft_queue_is_empty (queue));
+  g_assert_true (weft_queue_is_full (queue));
+  g_assert_false (weft_queue_put_nowait (queue, "y", &error));
+  g_assert_error (error, WEFT_ERROR, WEFT_ERROR_QUEUE_FULL);
+  g_clear_error (&error);
+
+  weft_task_cancel (tasks[0], NULL);
+  weft_test_pass ();   /* a drops x: it goes to b */
+  g_assert_cmpstr (log->str, ==, "a:Operation was cancelled");
+  g_assert_cmpuint (weft_queue_get_size (queue), ==, 1);
+  g_assert_false (weft_queue_put_nowait (queue, "y", &error));
+  g_assert_error (error, WEFT_ERROR, WEFT_ERROR_QUEUE_FULL);
+  g_clear_error (&error);
+
+  weft_test_pass ();
+  g_assert_cmpstr (log->str, ==, "a:Operation was cancelled b:x");
+  g_assert_cmpuint (weft_queue_get_size (queue), ==, 0);
+  g_assert_true (weft_queue_put_nowait (queue, "y", NULL));
+  tasks_unref (tasks, 2);
+}
+
+/* QueueShutdownTests::test_shutdown_immediate: the item put_nowait() woke
+ * a getter for is still in the queue, so an immediate shutdown drains it
+ * (task_done, releasing join) and the getter gets QueueShutDown */
+static void
+test_queue_immediate_shutdown_drains_handed (WeftTestLoop  *loop,
+                                             gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(WeftQueue) queue = weft_queue_new_full (0, count_free);
+  g_autoptr(WeftFuture) join = NULL;
+  Actor a = ACTOR (log, "a", begin_get, queue);
+  g_autoptr(WeftTask) task = NULL;
+
+  n_freed = 0;
+  task = actor_spawn (KIND (data), &a);
+  weft_test_pass ();
+  g_assert_true (weft_queue_put_nowait (queue, "x", NULL));   /* to a */
+  join = weft_queue_join (queue);
+  weft_queue_shutdown (queue, TRUE);
+  g_assert_true (weft_future_is_done (join));
+  g_assert_cmpuint (weft_queue_get_size (queue), ==, 0);
+  weft_test_run_until_idle ();
+  g_assert_cmpstr (log->str, ==, "a:Queue is shut down");
+  g_assert_cmpuint (n_freed, ==, 1);
 }
 
 /* QueuePutTests::test_cancelled_puts_not_being_held_in_self_putters: a
@@ -405,6 +474,8 @@ main (int   argc,
   weft_test_add_both_kinds ("queue", "cancel-getter-after-unref", test_queue_cancel_getter_after_unref);
   weft_test_add_both_kinds ("queue", "shared-getter-dropped-once", test_queue_shared_getter_dropped_once);
   weft_test_add_both_kinds ("queue", "cancel-putter", test_queue_cancel_putter);
+  weft_test_add_both_kinds ("queue", "handed-item-counts", test_queue_handed_item_counts);
+  weft_test_add_both_kinds ("queue", "immediate-shutdown-drains-handed", test_queue_immediate_shutdown_drains_handed);
   weft_test_add_both_kinds ("queue", "shutdown", test_queue_shutdown);
   weft_test_add_both_kinds ("queue", "join-and-immediate-shutdown", test_queue_join_and_immediate_shutdown);
   weft_test_add_both_kinds ("queue", "priority-order", test_priority_queue_order);

@@ -18,6 +18,8 @@ gboolean       weft_future_complete         (WeftFuture   *self,
                                              GError       *error);
 gboolean       weft_future_fail             (WeftFuture   *self,
                                              GError       *error);
+void           weft_future_replace_outcome  (WeftFuture   *self,
+                                             GError       *error);
 gboolean       weft_future_add_waiter       (WeftFuture   *self,
                                              WeftRunnable *waiter);
 gboolean       weft_future_remove_waiter    (WeftFuture   *self,

@@ -508,6 +508,38 @@ weft_future_fail (WeftFuture *self,
 }
 
 /*
+ * weft_future_replace_outcome:
+ * @error: (transfer full): the new outcome
+ *
+ * Replaces the value of a done future that has not been delivered yet
+ * with @error: a queue get whose item went back, or was drained, before
+ * the task awaiting it resumed. The callbacks already queued read @error.
+ */
+void
+weft_future_replace_outcome (WeftFuture *self,
+                             GError     *error)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+
+  future_lock (priv);
+  g_assert (priv->state != WEFT_FUTURE_STATE_PENDING);
+  if (G_VALUE_TYPE (&priv->value) != G_TYPE_INVALID)
+    {
+      if (!value_is_scalar (&priv->value))
+        g_value_unset (&priv->value);
+      memset (&priv->value, 0, sizeof priv->value);
+    }
+  g_clear_error (&priv->error);
+  priv->error = error;
+  g_atomic_int_set (&priv->error_retrieved, FALSE);
+  __atomic_store_n (&priv->state,
+                    weft_error_is_cancelled (error) ? WEFT_FUTURE_STATE_CANCELLED
+                                                    : WEFT_FUTURE_STATE_FINISHED,
+                    __ATOMIC_RELEASE);
+  future_unlock (priv);
+}
+
+/*
  * weft_future_add_waiter:
  *
  * Appends @waiter to the done list: it is queued when @self completes.

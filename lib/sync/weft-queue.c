@@ -18,11 +18,19 @@
  * instead, with %WEFT_ERROR_QUEUE_FULL or %WEFT_ERROR_QUEUE_EMPTY.
  * Waiting tasks are served in the order they came: an item put while
  * tasks wait goes straight to the first of them, and a get that makes
- * room moves the first waiting put's item in.
+ * room moves the first waiting put's item in. As in asyncio, an item
+ * handed to a waiting get counts in weft_queue_get_size() and
+ * weft_queue_is_full() until the task awaiting it resumes, and an
+ * immediate shutdown before then drains it (the get then fails with
+ * %WEFT_ERROR_QUEUE_SHUT_DOWN). Unlike asyncio, the item is reserved for
+ * that get: weft_queue_get_nowait() and new gets do not take it, so
+ * weft_queue_get_nowait() may fail with %WEFT_ERROR_QUEUE_EMPTY while
+ * weft_queue_is_empty() is %FALSE.
  *
  * A get waiter that is cancelled takes nothing; one that was handed an
  * item but is cancelled before it resumes puts the item back at the head
- * of the queue, for the next getter: no item is lost. A put waiter that is
+ * of the queue, for the next getter: no item is lost, and its future then
+ * reads cancelled rather than holding the item. A put waiter that is
  * cancelled before its item went in frees the item. Unlike asyncio, a put
  * whose item was moved in (a get made room) stays done even if its task
  * is cancelled before it resumes: the item may already have been taken.
@@ -59,10 +67,12 @@ typedef struct
   guint           maxsize;       /* 0: unbounded */
   guint64         next_seq;
   guint           unfinished;
+  guint           reserved;      /* items handed to getters not resumed yet */
   WeftEvent      *finished;
   GDestroyNotify  item_free_func;
   WeftQueueOrder  order;
   gboolean        shut_down;
+  gboolean        drained;       /* shut down immediately */
 } WeftQueuePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (WeftQueue, weft_queue, G_TYPE_OBJECT)
@@ -205,7 +215,7 @@ store_pop (WeftQueuePrivate *priv)
 static inline gboolean
 is_full (WeftQueuePrivate *priv)
 {
-  return priv->maxsize > 0 && priv->length >= priv->maxsize;
+  return priv->maxsize > 0 && priv->length + priv->reserved >= priv->maxsize;
 }
 
 static void
@@ -222,8 +232,8 @@ shut_down_error (void)
   return g_error_new_literal (WEFT_ERROR, WEFT_ERROR_QUEUE_SHUT_DOWN, "Queue is shut down");
 }
 
-/* Hands @entry to the first getter, remembering it in case the getter's
- * task drops it.
+/* Hands @entry to @getter, remembering it in case the getter's task drops
+ * it.
  */
 static void
 serve (WeftWaiter  *getter,
@@ -233,6 +243,44 @@ serve (WeftWaiter  *getter,
   getter->number = entry->priority;
   getter->seq = entry->seq;
   weft_waiter_wake_pointer (getter, entry->item);
+}
+
+/* Its getter is about to resume: asyncio's get() takes the item out of
+ * the queue only now, so until then it counts in qsize() and full(), and
+ * an immediate shutdown drains it.
+ */
+static void
+reserved_item_taken (WeftRunnable *runnable)
+{
+  WeftWaiter *getter = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (WeftWaiter, resumed));
+  WeftQueuePrivate *priv = weft_queue_get_instance_private (getter->owner);
+
+  getter->reserved = FALSE;
+  if (priv->drained)
+    {
+      free_item (priv, getter->item);
+      getter->ops = NULL;
+      weft_future_replace_outcome ((WeftFuture *) getter, shut_down_error ());
+    }
+  else
+    priv->reserved--;
+  g_object_unref (getter);
+}
+
+/* Wakes a waiting getter with @entry, which stays reserved in the queue
+ * until the getter resumes: the runnable is queued ahead of its task.
+ */
+static void
+serve_waiting (WeftQueuePrivate *priv,
+               WeftWaiter       *getter,
+               const Entry      *entry)
+{
+  priv->reserved++;
+  getter->reserved = TRUE;
+  getter->resumed.run = reserved_item_taken;
+  weft_scheduler_push (weft_future_get_scheduler ((WeftFuture *) getter),
+                       &g_object_ref (getter)->resumed);
+  serve (getter, entry);
 }
 
 /* The body of asyncio's put_nowait(), once the checks passed. */
@@ -248,7 +296,7 @@ add_item (WeftQueuePrivate *priv,
 
   /* Getters wait only on an empty queue: the item is theirs. */
   if (priv->getters.head != NULL)
-    serve (priv->getters.head, &entry);
+    serve_waiting (priv, priv->getters.head, &entry);
   else
     store_push (priv, &entry);
 }
@@ -276,17 +324,33 @@ take_item (WeftQueuePrivate *priv,
 }
 
 static void
+finish_item (WeftQueuePrivate *priv)
+{
+  if (priv->unfinished > 0 && --priv->unfinished == 0)
+    weft_event_set (priv->finished);
+}
+
+/* The get's future no longer holds the item: nobody may read it there. */
+static void
 getter_dropped (WeftWaiter *getter)
 {
   WeftQueuePrivate *priv = weft_queue_get_instance_private (getter->owner);
   Entry entry = { getter->item, getter->number, getter->seq };
 
+  weft_future_replace_outcome ((WeftFuture *) getter, weft_cancelled_error_new (NULL));
+  if (priv->drained)
+    {
+      /* Drained by an immediate shutdown, as it would have been in the queue. */
+      free_item (priv, entry.item);
+      finish_item (priv);
+      return;
+    }
   store_push_front (priv, &entry);
   while (priv->getters.head != NULL && priv->length > 0)
     {
       Entry next = store_pop (priv);
 
-      serve (priv->getters.head, &next);
+      serve_waiting (priv, priv->getters.head, &next);
     }
 }
 
@@ -417,7 +481,7 @@ weft_queue_get_size (WeftQueue *self)
   g_return_val_if_fail (WEFT_IS_QUEUE (self), 0);
 
   priv = weft_queue_get_instance_private (self);
-  return priv->length;
+  return priv->length + priv->reserved;
 }
 
 /**
@@ -688,6 +752,12 @@ weft_queue_shutdown (WeftQueue *self,
 
   if (immediate)
     {
+      /* The reserved items too: their getters get QueueShutDown instead
+       * when they resume, as asyncio's find the queue empty.
+       */
+      priv->drained = TRUE;
+      priv->unfinished -= MIN (priv->unfinished, priv->reserved);
+      priv->reserved = 0;
       while (priv->length > 0)
         {
           free_item (priv, store_pop (priv).item);

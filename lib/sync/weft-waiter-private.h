@@ -63,10 +63,12 @@ struct _WeftWaiter
   gpointer             item;             /* a queue item travelling with it */
   gint64               number;           /* a priority, a barrier index */
   guint64              seq;              /* a queue item's arrival order */
+  WeftRunnable         resumed;          /* runs just before the tasks it woke resume */
   char                *cancel_message;   /* a cancellation held back by @ops->cancel */
   guint                cancel_requested : 1;
   guint                in_slot : 1;      /* a task's wait slot owns it */
   guint                holds_owner : 1;
+  guint                reserved : 1;     /* a queue item counts in the queue until @resumed */
 };
 
 /* Internal: calls between the primitives' files skip the PLT. */
