@@ -124,6 +124,172 @@ test_run_until_complete (WeftTestLoop  *loop,
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
 }
 
+/* Finalization may happen on GLib's worker thread, which reaps children. */
+typedef struct
+{
+  GMutex   lock;
+  GCond    cond;
+  gboolean finalized;
+} Finalized;
+
+static void
+mark_finalized (gpointer  data,
+                GObject  *where_the_object_was)
+{
+  Finalized *finalized = data;
+
+  g_mutex_lock (&finalized->lock);
+  finalized->finalized = TRUE;
+  g_cond_broadcast (&finalized->cond);
+  g_mutex_unlock (&finalized->lock);
+}
+
+static gboolean
+wait_until_finalized (Finalized *finalized)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  gboolean done;
+
+  g_mutex_lock (&finalized->lock);
+  while (!finalized->finalized && g_cond_wait_until (&finalized->cond, &finalized->lock, deadline))
+    ;
+  done = finalized->finalized;
+  g_mutex_unlock (&finalized->lock);
+  return done;
+}
+
+typedef struct
+{
+  GSubprocess *sleeper;
+  GWeakRef     op;
+} AbandonedWait;
+
+static void
+abandon_wait (WeftTask *task,
+              gpointer  user_data)
+{
+  AbandonedWait *wait = user_data;
+  g_autoptr(WeftFuture) op = weft_subprocess_wait (wait->sleeper);
+  g_autoptr(WeftFuture) timeout = weft_wait_for (op, 0.01);
+  g_autoptr(GError) error = NULL;
+
+  g_weak_ref_set (&wait->op, op);
+
+  /* The main fiber ends in the pass that cancels the wait: GIO's own
+   * report of the cancellation has not come yet. */
+  g_assert_false (weft_await (timeout, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_true (weft_future_is_cancelled (op));
+}
+
+/* asyncio.run closes its loop only once nothing is pending on it: the
+ * callback GIO still owes a cancelled operation runs before weft_run
+ * returns, and frees the future, the GTask and its source object. */
+static void
+test_run_waits_for_cancelled_gio (void)
+{
+  const char * const argv[] = { "sleep", "1000", NULL };
+  Finalized sleeper_finalized = { 0 };
+  AbandonedWait wait = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  wait.sleeper = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  g_object_weak_ref (G_OBJECT (wait.sleeper), mark_finalized, &sleeper_finalized);
+
+  g_assert_true (weft_run (abandon_wait, &wait, NULL, NULL));
+  g_assert_null (g_weak_ref_get (&wait.op));
+
+  /* GLib's worker drops its own reference once it reaped the killed child. */
+  g_clear_object (&wait.sleeper);
+  g_assert_true (wait_until_finalized (&sleeper_finalized));
+}
+
+typedef struct
+{
+  GMutex   lock;
+  GCond    cond;
+  gboolean open;
+} Gate;
+
+static void
+gate_open (Gate *gate)
+{
+  g_mutex_lock (&gate->lock);
+  gate->open = TRUE;
+  g_cond_broadcast (&gate->cond);
+  g_mutex_unlock (&gate->lock);
+}
+
+typedef struct
+{
+  Gate gate;             /* opened once the main fiber is over */
+  int  jobs_notified;    /* atomic */
+} Jobs;
+
+static gboolean
+job_after_gate (GCancellable  *cancellable,
+                GValue        *result,
+                gpointer       user_data,
+                GError       **error)
+{
+  Jobs *jobs = user_data;
+
+  g_mutex_lock (&jobs->gate.lock);
+  while (!jobs->gate.open)
+    g_cond_wait (&jobs->gate.cond, &jobs->gate.lock);
+  g_mutex_unlock (&jobs->gate.lock);
+
+  /* Still busy while weft_run winds down: without waiting, it would be gone. */
+  g_usleep (20 * 1000);
+  return TRUE;
+}
+
+static void
+job_notified (gpointer user_data)
+{
+  Jobs *jobs = user_data;
+
+  g_atomic_int_inc (&jobs->jobs_notified);
+}
+
+static void
+open_gate_when_cancelled (WeftTask *task,
+                          gpointer  user_data)
+{
+  Jobs *jobs = user_data;
+
+  g_assert_false (weft_sleep (3600, NULL));
+  gate_open (&jobs->gate);
+}
+
+static void
+start_jobs (WeftTask *task,
+            gpointer  user_data)
+{
+  Jobs *jobs = user_data;
+  g_autoptr(WeftFuture) abandoned = weft_to_thread (job_after_gate, jobs, job_notified);
+  g_autoptr(WeftFuture) timeout = weft_wait_for (abandoned, 0.001);
+  g_autoptr(GError) error = NULL;
+
+  g_object_unref (weft_to_thread (job_after_gate, jobs, job_notified));
+  g_object_unref (weft_fiber_new ("gatekeeper", open_gate_when_cancelled, jobs, NULL));
+
+  g_assert_false (weft_await (timeout, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+}
+
+/* asyncio.run shuts the default executor down: the to_thread jobs started
+ * in the run, awaited or not, cancelled or not, are over when it returns. */
+static void
+test_run_waits_for_to_thread (void)
+{
+  Jobs jobs = { 0 };
+
+  g_assert_true (weft_run (start_jobs, &jobs, NULL, NULL));
+  g_assert_cmpint (g_atomic_int_get (&jobs.jobs_notified), ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -134,6 +300,8 @@ main (int   argc,
   g_test_add_func ("/run/error", test_run_error);
   g_test_add_func ("/run/cancels-leftovers", test_run_cancels_leftovers);
   g_test_add_func ("/run/nested", test_run_nested);
+  g_test_add_func ("/run/waits-for-cancelled-gio", test_run_waits_for_cancelled_gio);
+  g_test_add_func ("/run/waits-for-to-thread", test_run_waits_for_to_thread);
   WEFT_TEST_ADD ("/run/until-complete", test_run_until_complete);
 
   return g_test_run ();

@@ -86,6 +86,22 @@ cancel_leftovers (GMainContext *context)
     }
 }
 
+/* asyncio.run() then waits for the default executor's jobs. Here that is
+ * everything counted as background work: the to_thread() jobs, and the GIO
+ * callbacks still owed to futures cancelled while their operation ran,
+ * which only an iteration of this context can deliver. Only the count ends
+ * the wait, not an idle context, so a source that is always ready cannot
+ * keep weft_run() from returning.
+ */
+static void
+wait_for_background (GMainContext *context)
+{
+  WeftScheduler *scheduler = weft_scheduler_get_for_context (context);
+
+  while (weft_scheduler_has_background (scheduler))
+    g_main_context_iteration (context, TRUE);
+}
+
 /**
  * weft_run:
  * @func: (scope call): the main fiber
@@ -97,6 +113,13 @@ cancel_leftovers (GMainContext *context)
  * asyncio.run(): runs @func as a fiber on a fresh #GMainContext, pushed as
  * the thread-default one, until it finishes; then cancels the tasks it left
  * behind, waits for them and drops the context.
+ *
+ * Before it returns, as asyncio.run() shuts the default executor down, it
+ * also waits for what was started from the context and still has to end
+ * there: the weft_to_thread() jobs, which run to the end, and the
+ * callbacks of the GIO operations whose future was cancelled (the
+ * functions of weft-gio-ops.h), so that the operation, its source object
+ * and the context are freed rather than left pending.
  *
  * In a GTK application there is no need for it: tasks run on the default
  * main context that #GApplication iterates.
@@ -128,6 +151,7 @@ weft_run (WeftFiberFunc   func,
     ok = weft_future_propagate (WEFT_FUTURE (main_task), error);
 
   cancel_leftovers (context);
+  wait_for_background (context);
 
   g_main_context_pop_thread_default (context);
 

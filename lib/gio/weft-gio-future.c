@@ -5,7 +5,7 @@
 
 #include "weft-error-private.h"
 #include "weft-future-private.h"
-#include "weft-gio-future.h"
+#include "weft-gio-future-private.h"
 
 /**
  * WeftGioFuture:
@@ -46,6 +46,18 @@
  * which pass weft_gio_future_complete() as the callback.
  */
 
+/* Where the operation's callback stands, for weft_run(), which must not
+ * return while a callback is still to come to its context: GIO would hold
+ * the future, the GTask, its source object and the context until it ran.
+ */
+typedef enum
+{
+  OPERATION_UNKNOWN,  /* no operation known to report back */
+  OPERATION_STARTED,  /* weft_gio_future_ready() will be called */
+  OPERATION_AWAITED,  /* cancelled first: counted as background work */
+  OPERATION_REPORTED,
+} OperationState;
+
 typedef enum
 {
   FINISH_NONE,
@@ -61,6 +73,7 @@ struct _WeftGioFuture
   GCallback     finish;
   GType         result_type;
   FinishKind    finish_kind;
+  int           operation;  /* atomic OperationState */
 };
 
 G_DEFINE_FINAL_TYPE (WeftGioFuture, weft_gio_future, WEFT_TYPE_FUTURE)
@@ -74,6 +87,10 @@ weft_gio_future_cancel (WeftFuture *future,
   if (!WEFT_FUTURE_CLASS (weft_gio_future_parent_class)->cancel (future, message))
     return FALSE;
 
+  /* Before cancelling: the callback may come at once. */
+  if (g_atomic_int_compare_and_exchange (&self->operation, OPERATION_STARTED, OPERATION_AWAITED))
+    weft_scheduler_begin_background (weft_future_get_scheduler (future));
+
   /* After the future, so that the operation's own cancellation, if its
    * callback ran synchronously, finds the future already done.
    */
@@ -81,11 +98,21 @@ weft_gio_future_cancel (WeftFuture *future,
   return TRUE;
 }
 
+/* The future holds its context, so its scheduler is alive here. */
+static void
+operation_reported (WeftGioFuture *self)
+{
+  if (g_atomic_int_exchange (&self->operation, OPERATION_REPORTED) == OPERATION_AWAITED)
+    weft_scheduler_end_background (weft_future_get_scheduler (WEFT_FUTURE (self)));
+}
+
 static void
 weft_gio_future_finalize (GObject *object)
 {
   WeftGioFuture *self = WEFT_GIO_FUTURE (object);
 
+  /* A callback that dropped the future without completing it. */
+  operation_reported (self);
   g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (weft_gio_future_parent_class)->finalize (object);
@@ -209,6 +236,26 @@ weft_gio_future_new_size (WeftGioFinishSizeFunc finish)
   return gio_future_new (FINISH_SIZE, G_CALLBACK (finish), G_TYPE_INT64);
 }
 
+/*
+ * weft_gio_future_ref_for_ready:
+ * @op: a GIO future whose operation is being started, with
+ *   weft_gio_future_ready() as its callback
+ *
+ * Tells @op that its operation will report back to it, on the context the
+ * future belongs to: if @op is cancelled before then, weft_run() waits for
+ * the report instead of leaving it pending on a context nobody iterates.
+ *
+ * Returns: (transfer full): a reference on @op, the callback's user data
+ */
+gpointer
+weft_gio_future_ref_for_ready (WeftFuture *op)
+{
+  WeftGioFuture *self = WEFT_GIO_FUTURE (op);
+
+  g_atomic_int_set (&self->operation, OPERATION_STARTED);
+  return g_object_ref (self);
+}
+
 /**
  * weft_gio_future_get_cancellable:
  * @self: a GIO future
@@ -322,6 +369,7 @@ weft_gio_future_complete (WeftGioFuture *self,
     g_value_unset (&value);
 
   weft_future_complete (WEFT_FUTURE (self), error != NULL ? NULL : &value, error);
+  operation_reported (self);
 }
 
 /**

@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "weft-gio-future.h"
+#include "weft-gio-future-private.h"
 #include "weft-gio-ops.h"
 
 /* Each function starts its operation at once, from the thread-default
@@ -42,7 +42,7 @@ weft_file_load_contents (GFile *file)
   g_return_val_if_fail (G_IS_FILE (file), NULL);
 
   op = weft_gio_future_new_finish (G_TYPE_BYTES, load_bytes_finish);
-  g_file_load_bytes_async (file, cancellable_of (op), weft_gio_future_ready, g_object_ref (op));
+  g_file_load_bytes_async (file, cancellable_of (op), weft_gio_future_ready, weft_gio_future_ref_for_ready (op));
   return op;
 }
 
@@ -87,7 +87,7 @@ weft_file_replace_contents (GFile            *file,
 
   op = weft_gio_future_new_finish (G_TYPE_STRING, replace_contents_finish);
   g_file_replace_contents_bytes_async (file, contents, etag, make_backup, flags,
-                                       cancellable_of (op), weft_gio_future_ready, g_object_ref (op));
+                                       cancellable_of (op), weft_gio_future_ready, weft_gio_future_ref_for_ready (op));
   return op;
 }
 
@@ -119,7 +119,7 @@ weft_socket_client_connect (GSocketClient      *client,
   op = weft_gio_future_new_finish (G_TYPE_SOCKET_CONNECTION,
                                    (WeftGioFinishFunc) g_socket_client_connect_finish);
   g_socket_client_connect_async (client, connectable, cancellable_of (op),
-                                 weft_gio_future_ready, g_object_ref (op));
+                                 weft_gio_future_ready, weft_gio_future_ref_for_ready (op));
   return op;
 }
 
@@ -139,7 +139,7 @@ wait_for_subprocess (GSubprocess *subprocess,
 {
   g_cancellable_connect (cancellable_of (op), G_CALLBACK (force_exit),
                          g_object_ref (subprocess), g_object_unref);
-  g_subprocess_wait_async (subprocess, cancellable_of (op), weft_gio_future_ready, g_object_ref (op));
+  g_subprocess_wait_async (subprocess, cancellable_of (op), weft_gio_future_ready, weft_gio_future_ref_for_ready (op));
   return op;
 }
 
@@ -238,6 +238,6 @@ weft_dbus_connection_call (GDBusConnection    *connection,
   op = weft_gio_future_new_finish (G_TYPE_VARIANT, (WeftGioFinishFunc) g_dbus_connection_call_finish);
   g_dbus_connection_call (connection, bus_name, object_path, interface_name, method_name,
                           parameters, reply_type, flags, timeout_msec,
-                          cancellable_of (op), weft_gio_future_ready, g_object_ref (op));
+                          cancellable_of (op), weft_gio_future_ready, weft_gio_future_ref_for_ready (op));
   return op;
 }

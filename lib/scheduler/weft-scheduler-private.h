@@ -54,6 +54,9 @@ void           weft_scheduler_wake_if_elsewhere  (WeftScheduler      *self);
 GMainContext  *weft_scheduler_get_context        (WeftScheduler      *self);
 void           weft_scheduler_hold_context       (WeftScheduler      *self);
 void           weft_scheduler_release_context    (WeftScheduler      *self);
+void           weft_scheduler_begin_background   (WeftScheduler      *self);
+void           weft_scheduler_end_background     (WeftScheduler      *self);
+gboolean       weft_scheduler_has_background     (WeftScheduler      *self);
 
 void           weft_scheduler_push               (WeftScheduler      *self,
                                                   WeftRunnable       *runnable);

@@ -50,6 +50,8 @@ struct _WeftScheduler
   WeftLink      *tasks_tail;
   gpointer       current_task;
   gboolean       eager_start;      /* tasks start eagerly unless told otherwise */
+  int            background;       /* atomic: completions still to come from outside the
+                                    * ready queue; weft_run() waits for them */
 };
 
 static G_LOCK_DEFINE (schedulers);
@@ -381,6 +383,32 @@ weft_scheduler_wake_if_elsewhere (WeftScheduler *self)
 {
   if (g_atomic_pointer_get (&self->owner) != this_thread ())
     g_main_context_wakeup (self->context);
+}
+
+/*
+ * Counts work started from this context that will report back to it from
+ * outside the scheduler: a GIO callback still to come for a cancelled
+ * future, a worker thread still running a job. Any thread; the caller
+ * keeps the context alive until the matching weft_scheduler_end_background().
+ */
+void
+weft_scheduler_begin_background (WeftScheduler *self)
+{
+  g_atomic_int_inc (&self->background);
+}
+
+/* Wakes the context when the last one ends, for weft_run() waiting on it. */
+void
+weft_scheduler_end_background (WeftScheduler *self)
+{
+  if (g_atomic_int_dec_and_test (&self->background))
+    weft_scheduler_wake_if_elsewhere (self);
+}
+
+gboolean
+weft_scheduler_has_background (WeftScheduler *self)
+{
+  return g_atomic_int_get (&self->background) > 0;
 }
 
 GMainContext *

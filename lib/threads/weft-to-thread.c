@@ -25,15 +25,19 @@ typedef struct
   WeftFuture     *future;       /* completed by the worker */
   GCancellable   *cancellable;  /* cancelled with the future */
   WeftContext    *context;      /* TH1: a copy of the caller's variables */
+  WeftScheduler  *scheduler;    /* the caller's, counting the job as background work */
   int             published;    /* atomic; see weft_to_thread() */
 } Job;
 
-/* The notify comes last: once it runs, the worker is done with everything. */
+/* The notify comes last: once it runs, the worker is done with everything,
+ * and weft_run(), as shutdown_default_executor(), may return.
+ */
 static void
 job_free (Job *job)
 {
   GDestroyNotify notify = job->notify;
   gpointer user_data = job->user_data;
+  WeftScheduler *scheduler = job->scheduler;
 
   g_object_unref (job->future);
   g_object_unref (job->cancellable);
@@ -41,6 +45,9 @@ job_free (Job *job)
   g_free (job);
   if (notify != NULL)
     notify (user_data);
+
+  weft_scheduler_end_background (scheduler);
+  weft_scheduler_release_context (scheduler);
 }
 
 typedef struct
@@ -154,7 +161,9 @@ get_default_pool (void)
  *
  * The worker threads are shared by the whole process: at most 32, or the
  * number of processors plus 4 if that is fewer, as in asyncio's default
- * executor.
+ * executor. weft_run() does not return before the jobs started from its
+ * context are over, @notify included, as asyncio.run() shuts the default
+ * executor down.
  *
  * Returns: (transfer full): a future for @func's outcome
  */
@@ -179,6 +188,9 @@ weft_to_thread (WeftThreadFunc  func,
   job->cancellable = g_object_ref (weft_gio_future_get_cancellable (WEFT_GIO_FUTURE (job->future)));
   future = g_object_ref (job->future);
   job->context = weft_context_copy_current ();
+  job->scheduler = weft_future_get_scheduler (future);
+  weft_scheduler_hold_context (job->scheduler);
+  weft_scheduler_begin_background (job->scheduler);
   __atomic_store_n (&job->published, TRUE, __ATOMIC_RELEASE);
 
   /* Cannot fail: pools that are not exclusive start threads lazily. */
