@@ -124,38 +124,14 @@ test_run_until_complete (WeftTestLoop  *loop,
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
 }
 
-/* Finalization may happen on GLib's worker thread, which reaps children. */
-typedef struct
-{
-  GMutex   lock;
-  GCond    cond;
-  gboolean finalized;
-} Finalized;
-
+/* Finalization may happen on GLib's worker thread, which reaps children:
+ * the gate is a pthread one, which ThreadSanitizer sees.
+ */
 static void
 mark_finalized (gpointer  data,
                 GObject  *where_the_object_was)
 {
-  Finalized *finalized = data;
-
-  g_mutex_lock (&finalized->lock);
-  finalized->finalized = TRUE;
-  g_cond_broadcast (&finalized->cond);
-  g_mutex_unlock (&finalized->lock);
-}
-
-static gboolean
-wait_until_finalized (Finalized *finalized)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
-  gboolean done;
-
-  g_mutex_lock (&finalized->lock);
-  while (!finalized->finalized && g_cond_wait_until (&finalized->cond, &finalized->lock, deadline))
-    ;
-  done = finalized->finalized;
-  g_mutex_unlock (&finalized->lock);
-  return done;
+  weft_test_gate_add (data, 1);
 }
 
 typedef struct
@@ -189,10 +165,11 @@ static void
 test_run_waits_for_cancelled_gio (void)
 {
   const char * const argv[] = { "sleep", "1000", NULL };
-  Finalized sleeper_finalized = { 0 };
+  WeftTestGate sleeper_finalized;
   AbandonedWait wait = { 0 };
   g_autoptr(GError) error = NULL;
 
+  weft_test_gate_init (&sleeper_finalized);
   wait.sleeper = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, &error);
   g_assert_no_error (error);
   g_object_weak_ref (G_OBJECT (wait.sleeper), mark_finalized, &sleeper_finalized);
@@ -202,28 +179,13 @@ test_run_waits_for_cancelled_gio (void)
 
   /* GLib's worker drops its own reference once it reaped the killed child. */
   g_clear_object (&wait.sleeper);
-  g_assert_true (wait_until_finalized (&sleeper_finalized));
+  g_assert_true (weft_test_gate_wait (&sleeper_finalized, 1, WEFT_TEST_TIMEOUT));
+  weft_test_gate_clear (&sleeper_finalized);
 }
 
 typedef struct
 {
-  GMutex   lock;
-  GCond    cond;
-  gboolean open;
-} Gate;
-
-static void
-gate_open (Gate *gate)
-{
-  g_mutex_lock (&gate->lock);
-  gate->open = TRUE;
-  g_cond_broadcast (&gate->cond);
-  g_mutex_unlock (&gate->lock);
-}
-
-typedef struct
-{
-  Gate gate;             /* opened once the main fiber is over */
+  WeftTestGate gate;     /* opened once the main fiber is over */
   int  jobs_notified;    /* atomic */
 } Jobs;
 
@@ -235,10 +197,7 @@ job_after_gate (GCancellable  *cancellable,
 {
   Jobs *jobs = user_data;
 
-  g_mutex_lock (&jobs->gate.lock);
-  while (!jobs->gate.open)
-    g_cond_wait (&jobs->gate.cond, &jobs->gate.lock);
-  g_mutex_unlock (&jobs->gate.lock);
+  g_assert_true (weft_test_gate_wait (&jobs->gate, 1, WEFT_TEST_TIMEOUT));
 
   /* Still busy while weft_run winds down: without waiting, it would be gone. */
   g_usleep (20 * 1000);
@@ -260,7 +219,7 @@ open_gate_when_cancelled (WeftTask *task,
   Jobs *jobs = user_data;
 
   g_assert_false (weft_sleep (3600, NULL));
-  gate_open (&jobs->gate);
+  weft_test_gate_add (&jobs->gate, 1);
 }
 
 static void
@@ -286,8 +245,10 @@ test_run_waits_for_to_thread (void)
 {
   Jobs jobs = { 0 };
 
+  weft_test_gate_init (&jobs.gate);
   g_assert_true (weft_run (start_jobs, &jobs, NULL, NULL));
   g_assert_cmpint (g_atomic_int_get (&jobs.jobs_notified), ==, 2);
+  weft_test_gate_clear (&jobs.gate);
 }
 
 int
