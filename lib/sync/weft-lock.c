@@ -20,7 +20,11 @@
  *
  * Cancelling a waiting task withdraws its request. If the task was
  * already handed the lock but is cancelled before it resumes, the lock
- * goes to the next waiter: it is never lost.
+ * goes to the next waiter: it is never lost. That guarantee rests on the
+ * task that asked awaiting the future itself: a future handed to
+ * something else (weft_gather_new(), say) that ends up never read after
+ * the lock was granted leaves the lock held. asyncio wraps such an
+ * acquire in a task of its own; in C, create a task that acquires.
  *
  * A lock belongs to the thread that runs its #GMainContext; it is not a
  * #GMutex and is not thread-safe.
