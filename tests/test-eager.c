@@ -588,11 +588,78 @@ test_eager_subclass (WeftTestLoop  *loop,
   weft_test_assert_finished_int (plain, 42);
 }
 
+/* A subclass whose class_init makes a task: the class is made inside the
+ * g_object_new() of its first instance, after weft_task_new_for_type()
+ * has asked for a deferred start.
+ */
+#define TEST_TYPE_SPAWNER (test_spawner_get_type ())
+G_DECLARE_FINAL_TYPE (TestSpawner, test_spawner, TEST, SPAWNER, WeftTask)
+
+struct _TestSpawner
+{
+  WeftTask parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (TestSpawner, test_spawner, WEFT_TYPE_TASK)
+
+static guint class_init_task_steps;
+static guint spawner_steps;
+
+static void
+count_class_init_task_step (WeftTask     *task,
+                            WeftFuture   *awaited,
+                            const GError *error,
+                            gpointer      user_data)
+{
+  class_init_task_steps++;
+  weft_task_return_void (task);
+}
+
+static void
+test_spawner_step (WeftTask     *task,
+                   WeftFuture   *awaited,
+                   const GError *error)
+{
+  spawner_steps++;
+  weft_task_return_void (task);
+}
+
+static void
+test_spawner_class_init (TestSpawnerClass *klass)
+{
+  WEFT_TASK_CLASS (klass)->step = test_spawner_step;
+  g_object_unref (weft_task_new_full ("made-in-class-init", NULL, WEFT_TASK_FLAGS_NONE,
+                                      count_class_init_task_step, NULL, NULL));
+}
+
+static void
+test_spawner_init (TestSpawner *self)
+{
+}
+
+/* Each task starts once: the deferred start of weft_task_new_for_type()
+ * is not taken by a task that the new type's class_init makes.
+ */
+static void
+test_task_made_in_class_init (WeftTestLoop  *loop,
+                              gconstpointer  data)
+{
+  g_autoptr(WeftTask) spawner = weft_task_new_for_type (TEST_TYPE_SPAWNER, NULL, NULL,
+                                                        WEFT_TASK_FLAGS_NONE);
+
+  weft_test_run_until_idle ();
+  g_assert_cmpuint (class_init_task_steps, ==, 1);
+  g_assert_cmpuint (spawner_steps, ==, 1);
+  g_assert_true (weft_future_is_done (WEFT_FUTURE (spawner)));
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+
+  WEFT_TEST_ADD ("/eager/task-made-in-class-init", test_task_made_in_class_init);
 
   weft_test_add_both_kinds ("eager", "completion", test_eager_completion);
   weft_test_add_both_kinds ("eager", "needs-running-context", test_eager_needs_running_context);

@@ -129,6 +129,20 @@ value_is_scalar (const GValue *value)
   return (type >= G_TYPE_CHAR && type <= G_TYPE_DOUBLE) || type == G_TYPE_POINTER;
 }
 
+/* Empties @value. Scalars own nothing: unsetting them would only look up
+ * their type; and G_IS_VALUE() would take the type lock, where a value in
+ * use simply has a type.
+ */
+static inline void
+value_clear (GValue *value)
+{
+  if (G_VALUE_TYPE (value) == G_TYPE_INVALID)
+    return;
+  if (!value_is_scalar (value))
+    g_value_unset (value);
+  memset (value, 0, sizeof *value);
+}
+
 static void
 done_list_append (WeftRunnable **tail,
                   WeftRunnable  *entry)
@@ -232,9 +246,7 @@ weft_future_finalize (GObject *object)
       entry = next;
     }
 
-  /* Scalars own nothing: unsetting them would only look up their type. */
-  if (G_IS_VALUE (&priv->value) && !value_is_scalar (&priv->value))
-    g_value_unset (&priv->value);
+  value_clear (&priv->value);
   g_clear_error (&priv->error);
   weft_scheduler_release_context (priv->scheduler);
 
@@ -523,12 +535,7 @@ weft_future_replace_outcome (WeftFuture *self,
 
   future_lock (priv);
   g_assert (priv->state != WEFT_FUTURE_STATE_PENDING);
-  if (G_VALUE_TYPE (&priv->value) != G_TYPE_INVALID)
-    {
-      if (!value_is_scalar (&priv->value))
-        g_value_unset (&priv->value);
-      memset (&priv->value, 0, sizeof priv->value);
-    }
+  value_clear (&priv->value);
   g_clear_error (&priv->error);
   priv->error = error;
   g_atomic_int_set (&priv->error_retrieved, FALSE);
@@ -657,13 +664,7 @@ weft_future_try_reuse (WeftFuture *self)
    */
   g_atomic_int_inc (&((GObject *) self)->ref_count);
 
-  /* G_IS_VALUE() would take the type lock; a used GValue has a type. */
-  if (G_VALUE_TYPE (&priv->value) != G_TYPE_INVALID)
-    {
-      if (!value_is_scalar (&priv->value))
-        g_value_unset (&priv->value);
-      memset (&priv->value, 0, sizeof priv->value);
-    }
+  value_clear (&priv->value);
   if (priv->error != NULL)
     g_clear_error (&priv->error);
   priv->error_retrieved = FALSE;

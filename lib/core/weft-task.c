@@ -120,6 +120,7 @@ static guint64 last_task_id;
 
 /* Set by weft_task_construct() for the one task it is constructing. */
 static WEFT_THREAD_LOCAL gboolean defer_next_start;
+static WEFT_THREAD_LOCAL GType class_made;  /* by weft_task_construct() */
 
 static inline WeftTask *
 task_from_private (WeftTaskPrivate *priv)
@@ -575,6 +576,17 @@ weft_task_start (WeftTask      *self,
 WeftTask *
 weft_task_construct (GType task_type)
 {
+  /* The class first: a class_init that made a task would take the flag.
+   * Classes of static types live on, so the reference is kept; looking
+   * it up costs more than a spawn can afford, hence the one-entry cache.
+   */
+  if (G_UNLIKELY (task_type != class_made))
+    {
+      if (g_type_class_peek (task_type) == NULL)
+        g_type_class_ref (task_type);
+      class_made = task_type;
+    }
+
   defer_next_start = TRUE;
   return g_object_new (task_type, NULL);
 }
