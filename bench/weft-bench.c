@@ -1317,19 +1317,19 @@ typedef struct
   GError    *error;
 } EventPingPong;
 
+/* Ends @task with @error, if any, keeping the first one for the report. */
 static gboolean
-event_pingpong_failed (EventPingPong *pp,
-                       WeftTask      *task,
-                       const GError  *error)
+pingpong_failed (GError       **first_error,
+                 WeftTask      *task,
+                 const GError  *error)
 {
   if (error == NULL)
     return FALSE;
-  if (pp->error == NULL)
-    pp->error = g_error_copy (error);
+  if (*first_error == NULL)
+    *first_error = g_error_copy (error);
   weft_task_return_error (task, g_error_copy (error));
   return TRUE;
 }
-
 
 static void
 event_ping_step (WeftTask     *task,
@@ -1339,7 +1339,7 @@ event_ping_step (WeftTask     *task,
 {
   EventPingPong *pp = user_data;
 
-  if (event_pingpong_failed (pp, task, error))
+  if (pingpong_failed (&pp->error, task, error))
     return;
 
   if (awaited != NULL)
@@ -1369,7 +1369,7 @@ event_pong_step (WeftTask     *task,
 {
   EventPingPong *pp = user_data;
 
-  if (event_pingpong_failed (pp, task, error))
+  if (pingpong_failed (&pp->error, task, error))
     return;
 
   if (awaited != NULL)
@@ -1398,7 +1398,7 @@ event_fiber_wait (EventPingPong *pp,
 
   if (!weft_await (future, &error))
     {
-      event_pingpong_failed (pp, task, error);
+      pingpong_failed (&pp->error, task, error);
       return FALSE;
     }
   weft_event_clear (event);
@@ -1521,19 +1521,6 @@ typedef struct
   GError    *error;
 } QueuePingPong;
 
-static gboolean
-queue_pingpong_failed (QueuePingPong *pp,
-                       WeftTask      *task,
-                       const GError  *error)
-{
-  if (error == NULL)
-    return FALSE;
-  if (pp->error == NULL)
-    pp->error = g_error_copy (error);
-  weft_task_return_error (task, g_error_copy (error));
-  return TRUE;
-}
-
 static void
 queue_ping_step (WeftTask     *task,
                  WeftFuture   *awaited,
@@ -1542,7 +1529,7 @@ queue_ping_step (WeftTask     *task,
 {
   QueuePingPong *pp = user_data;
 
-  if (queue_pingpong_failed (pp, task, error))
+  if (pingpong_failed (&pp->error, task, error))
     return;
 
   if (awaited != NULL)
@@ -1570,7 +1557,7 @@ queue_pong_step (WeftTask     *task,
 {
   QueuePingPong *pp = user_data;
 
-  if (queue_pingpong_failed (pp, task, error))
+  if (pingpong_failed (&pp->error, task, error))
     return;
 
   if (awaited != NULL)
@@ -1599,7 +1586,7 @@ queue_fiber_get (QueuePingPong *pp,
   *item = weft_await_pointer (future, &error);
   if (error != NULL)
     {
-      queue_pingpong_failed (pp, task, error);
+      pingpong_failed (&pp->error, task, error);
       return FALSE;
     }
   return TRUE;
