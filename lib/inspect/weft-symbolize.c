@@ -17,6 +17,8 @@
 #include "weft-config.h"
 #include "weft-symbolize-private.h"
 
+#include <pthread.h>
+
 #ifdef HAVE_LIBDW
 # include <dwarf.h>
 # include <elfutils/libdwfl.h>
@@ -34,7 +36,10 @@ typedef struct
   WeftSymbol symbol;
 } CacheEntry;
 
-static GMutex lock;
+/* A pthread mutex, which ThreadSanitizer sees, unlike GLib's futex-based
+ * GMutex; not a spinlock: a lookup can take milliseconds.
+ */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static GHashTable *cache;   /* &CacheEntry.address → CacheEntry, owned */
 
 static void
@@ -170,7 +175,7 @@ weft_symbolize (guint64     pc,
 
   g_return_if_fail (symbol != NULL);
 
-  g_mutex_lock (&lock);
+  pthread_mutex_lock (&lock);
 
   if (cache == NULL)
     cache = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, cache_entry_free);
@@ -191,7 +196,7 @@ weft_symbolize (guint64     pc,
   symbol->file = g_strdup (entry->symbol.file);
   symbol->line = entry->symbol.line;
 
-  g_mutex_unlock (&lock);
+  pthread_mutex_unlock (&lock);
 }
 
 void
