@@ -544,7 +544,7 @@ static gboolean
 on_duration_over (gpointer user_data)
 {
   session_stop (user_data);
-  return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE;
 }
 
 static int
