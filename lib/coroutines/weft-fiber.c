@@ -7,8 +7,10 @@
 
 #include "weft-error.h"
 #include "weft-fiber.h"
+#include "weft-fiber-backtrace-private.h"
 #include "weft-fiber-context-private.h"
 #include "weft-future-private.h"
+#include "weft-inspect-hooks-private.h"
 #include "weft-stack-private.h"
 #include "weft-task-private.h"
 #include "weft-tls-private.h"
@@ -143,6 +145,20 @@ weft_fiber_init (WeftFiber *self)
 {
 }
 
+const WeftFiberContext *
+weft_fiber_peek_suspended_context (WeftFiber *fiber)
+{
+  /* Not started yet, or its stack is already back in the pool. */
+  if (fiber->stack.low == NULL || fiber->finished)
+    return NULL;
+  /* In a step: running, or in the step of a fiber it started eagerly;
+   * either way its saved context is stale.
+   */
+  if (weft_task_is_stepping (WEFT_TASK (fiber)))
+    return NULL;
+  return &fiber->context;
+}
+
 /**
  * weft_fiber_new:
  * @name: (nullable): the task's name, or %NULL for "Task-N"
@@ -163,6 +179,7 @@ weft_fiber_new (const char     *name,
                 gpointer        user_data,
                 GDestroyNotify  notify)
 {
+  WEFT_INSPECT_MARK_CREATOR ();
   return weft_fiber_new_full (name, NULL, WEFT_TASK_FLAGS_NONE, func, user_data, notify);
 }
 
@@ -194,6 +211,7 @@ weft_fiber_new_full (const char     *name,
   WeftFiber *self;
 
   g_return_val_if_fail (func != NULL, NULL);
+  WEFT_INSPECT_MARK_CREATOR ();
 
   self = WEFT_FIBER (weft_task_construct (WEFT_TYPE_FIBER));
   self->func = func;
@@ -204,6 +222,12 @@ weft_fiber_new_full (const char     *name,
   weft_task_start (WEFT_TASK (self), context, flags);
 
   return WEFT_TASK (self);
+}
+
+gpointer
+weft_fiber_inspect_function (WeftTask *fiber)
+{
+  return (gpointer) WEFT_FIBER (fiber)->func;
 }
 
 /**
