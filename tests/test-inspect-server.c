@@ -230,7 +230,42 @@ on_batch (GDBusConnection *connection,
   g_variant_get (parameters, "(@a{sv})", &batches->batches[batches->n_batches++]);
 }
 
-/* Subscribe: a full batch now, then deltas naming what changed. */
+static void
+hold_the_loop_step (WeftTask     *task,
+                    WeftFuture   *awaited,
+                    const GError *error,
+                    gpointer      user_data)
+{
+  g_usleep (20 * 1000);
+  weft_task_return_void (task);
+}
+
+static gboolean
+batch_has_lint (GVariant   *batch,
+                const char *kind)
+{
+  g_autoptr(GVariant) lints = g_variant_lookup_value (batch, "lints", G_VARIANT_TYPE ("aa{sv}"));
+  GVariantIter iter;
+  GVariant *lint;
+
+  if (lints == NULL)
+    return FALSE;
+  g_variant_iter_init (&iter, lints);
+  while ((lint = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      const char *lint_kind = "";
+      gboolean found = g_variant_lookup (lint, "kind", "&s", &lint_kind) && g_str_equal (lint_kind, kind);
+
+      g_variant_unref (lint);
+      if (found)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Subscribe: a full batch now, then deltas naming what changed, lints
+ * included.
+ */
 static void
 test_subscribe (WeftTestLoop  *loop,
                 gconstpointer  data)
@@ -243,7 +278,7 @@ test_subscribe (WeftTestLoop  *loop,
   g_autoptr(GError) error = NULL;
   Batches batches = { 0 };
   gint64 deadline = g_get_monotonic_time () + WEFT_TEST_TIMEOUT * G_USEC_PER_SEC;
-  gboolean seen = FALSE, full = TRUE;
+  gboolean seen = FALSE, seen_lint = FALSE, full = TRUE;
   guint subscription;
 
   subscription = g_dbus_connection_signal_subscribe (connection, NULL, INTERFACE_NAME, "Batch",
@@ -255,17 +290,19 @@ test_subscribe (WeftTestLoop  *loop,
   assert_full_batch (batch);
 
   task = weft_test_spawn_awaiting_future (KIND_STACKLESS, future);
+  g_object_unref (weft_task_new ("hold-the-loop", hold_the_loop_step, NULL, NULL));
   weft_test_run_until_idle ();
 
-  while (!seen)
+  while (!seen || !seen_lint)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (loop->context, TRUE);
-      for (guint i = 0; i < batches.n_batches && !seen; i++)
+      for (guint i = 0; i < batches.n_batches; i++)
         {
           g_autoptr(GVariant) record = find_task (batches.batches[i], weft_task_get_id (task));
 
-          seen = record != NULL;
+          seen |= record != NULL;
+          seen_lint |= batch_has_lint (batches.batches[i], "long-step");
           g_assert_true (g_variant_lookup (batches.batches[i], "full", "b", &full));
           g_assert_false (full);
         }

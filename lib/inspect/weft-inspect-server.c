@@ -252,8 +252,9 @@ subscriber_merge_lints (Subscriber *self,
 
       g_variant_lookup (lint, "kind", "&s", &kind);
       g_variant_lookup (lint, "task", "t", &task);
+      /* Keyed by text: g_variant_hash() refuses containers. */
       g_hash_table_replace (self->lints,
-                            g_variant_ref_sink (g_variant_new ("(st)", kind, task)),
+                            g_strdup_printf ("%s/%" G_GUINT64_FORMAT, kind, task),
                             lint);
     }
 }
@@ -433,8 +434,7 @@ subscriber_new (Server          *server,
                                        (GDestroyNotify) g_variant_dict_unref);
   self->removed = g_hash_table_new_full (g_variant_hash, g_variant_equal,
                                          (GDestroyNotify) g_variant_unref, NULL);
-  self->lints = g_hash_table_new_full (g_variant_hash, g_variant_equal,
-                                       (GDestroyNotify) g_variant_unref,
+  self->lints = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify) g_variant_unref);
   return self;
 }
