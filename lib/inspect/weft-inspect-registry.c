@@ -97,9 +97,6 @@ struct _WeftInspectLoop
   char               *thread_name;
   WeftInspectRecord  *head;             /* every record kept, oldest first */
   WeftInspectRecord  *tail;
-  WeftInspectRecord  *finished_head;    /* finished ones, in the order they finished */
-  WeftInspectRecord  *finished_tail;
-  guint               n_finished;
 };
 
 struct _WeftInspectRecord
@@ -108,7 +105,7 @@ struct _WeftInspectRecord
   WeftInspectLoop    *loop;             /* referenced */
   WeftInspectRecord  *prev;             /* under the loop lock */
   WeftInspectRecord  *next;
-  WeftInspectRecord  *finished_next;
+  WeftInspectRecord  *finished_next;    /* under finished_lock */
   gboolean            linked;
 
   /* Set before the record is linked. */
@@ -183,7 +180,10 @@ static GPtrArray *lints;                  /* Lint, under the mutex */
 static GHashTable *lint_index;            /* "kind/task" → Lint */
 static GHashTable *symbols;               /* pc → char *, under the mutex */
 static guint keep = DEFAULT_KEEP;         /* atomic */
-static guint n_kept_finished;             /* atomic */
+static WeftSpinlock finished_lock;       /* the last finished records, oldest first */
+static WeftInspectRecord *finished_head;
+static WeftInspectRecord *finished_tail;
+static guint n_finished;
 static guint64 dropped;                   /* atomic */
 static guint64 last_seq;                  /* atomic */
 
@@ -795,48 +795,51 @@ format_error (const GError *error)
   return g_strdup_printf ("%s %d: %s", g_quark_to_string (error->domain), error->code, error->message);
 }
 
-/* Evicts the oldest finished records while more are kept than asked. */
+/* Keeps the record among the last finished ones, and evicts the oldest
+ * past the limit: from the finished queue under its own lock, then from
+ * their loops under each loop's lock, which collectors hold.
+ */
 static void
 finish_record (WeftInspectRecord *record)
 {
-  WeftInspectLoop *loop = record->loop;
   WeftInspectRecord *evicted = NULL;
   guint limit = weft_inspect_registry_get_keep ();
 
-  weft_spinlock_lock (&loop->lock);
-  if (record->linked)
+  weft_spinlock_lock (&finished_lock);
+  if (finished_tail != NULL)
+    finished_tail->finished_next = record;
+  else
+    finished_head = record;
+  finished_tail = record;
+  n_finished++;
+  while (n_finished > limit)
     {
-      if (loop->finished_tail != NULL)
-        loop->finished_tail->finished_next = record;
-      else
-        loop->finished_head = record;
-      loop->finished_tail = record;
-      loop->n_finished++;
-      __atomic_add_fetch (&n_kept_finished, 1, __ATOMIC_RELAXED);
-    }
-  while (loop->finished_head != NULL &&
-         __atomic_load_n (&n_kept_finished, __ATOMIC_RELAXED) > limit)
-    {
-      WeftInspectRecord *oldest = loop->finished_head;
+      WeftInspectRecord *oldest = finished_head;
 
-      loop->finished_head = oldest->finished_next;
-      if (loop->finished_head == NULL)
-        loop->finished_tail = NULL;
-      loop->n_finished--;
-      __atomic_sub_fetch (&n_kept_finished, 1, __ATOMIC_RELAXED);
-      unlink_record (loop, oldest);
-      if (!LOAD (oldest->seen))
-        __atomic_add_fetch (&dropped, 1, __ATOMIC_RELAXED);
+      finished_head = oldest->finished_next;
+      if (finished_head == NULL)
+        finished_tail = NULL;
+      n_finished--;
       oldest->finished_next = evicted;
       evicted = oldest;
     }
-  weft_spinlock_unlock (&loop->lock);
+  weft_spinlock_unlock (&finished_lock);
 
   while (evicted != NULL)
     {
       WeftInspectRecord *next = evicted->finished_next;
+      WeftInspectLoop *loop = evicted->loop;
+      gboolean linked;
 
-      record_unref (evicted);
+      weft_spinlock_lock (&loop->lock);
+      linked = evicted->linked;
+      if (linked)
+        unlink_record (loop, evicted);
+      weft_spinlock_unlock (&loop->lock);
+      if (!LOAD (evicted->seen))
+        __atomic_add_fetch (&dropped, 1, __ATOMIC_RELAXED);
+      if (linked)
+        record_unref (evicted);
       evicted = next;
     }
 }
