@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "weft-test-utils.h"
@@ -879,6 +880,11 @@ int
 main (int   argc,
       char *argv[])
 {
+#ifdef WEFT_INSPECT_DISABLED
+  printf ("1..0 # SKIP built with -Dinspect=disabled\n");
+  return 0;
+#endif
+
   g_test_init (&argc, &argv, NULL);
 
   WEFT_TEST_ADD ("/inspect-registry/off", test_off);

@@ -224,7 +224,7 @@ tick_time_to_us (gint64 ticks)
   return use_tsc ? mono_origin + (gint64) ((ticks - tsc_origin) / ticks_per_us) : ticks;
 }
 
-static void
+static G_GNUC_UNUSED void
 calibrate_clock (void)
 {
 #if defined(__x86_64__)
