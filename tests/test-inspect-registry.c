@@ -876,6 +876,123 @@ test_invoke_on_task (WeftTestLoop  *loop,
   weft_test_gate_clear (&test.gate);
 }
 
+/* A collector on another thread while tasks run, as the inspector thread
+ * does; and the loop it sees blocked by a long step.
+ */
+typedef struct
+{
+  WeftTestGate  gate;
+  guint64       blocking_id;
+  GVariant     *blocked_batch;
+  int           stop;
+  guint         n_batches;
+} CollectorTest;
+
+static gpointer
+collector_thread (gpointer data)
+{
+  CollectorTest *test = data;
+  g_autoptr(WeftInspectCollector) collector = weft_inspect_collector_new ();
+
+  /* The blocking step has begun: it waits for us. */
+  g_assert_true (weft_test_gate_wait (&test->gate, 1, WEFT_TEST_TIMEOUT));
+  g_usleep (20000);
+  test->blocked_batch = g_variant_ref_sink (weft_inspect_collector_full (collector));
+  weft_test_gate_add (&test->gate, 1);
+
+  while (!__atomic_load_n (&test->stop, __ATOMIC_ACQUIRE))
+    {
+      g_variant_unref (g_variant_ref_sink (weft_inspect_collector_delta (collector)));
+      g_variant_unref (g_variant_ref_sink (weft_inspect_collector_full (collector)));
+      test->n_batches++;
+    }
+  return NULL;
+}
+
+static void
+blocking_step (WeftTask     *task,
+               WeftFuture   *awaited,
+               const GError *error,
+               gpointer      user_data)
+{
+  CollectorTest *test = user_data;
+
+  weft_test_gate_add (&test->gate, 1);
+  g_assert_true (weft_test_gate_wait (&test->gate, 2, WEFT_TEST_TIMEOUT));
+  weft_task_return_void (task);
+}
+
+static void
+busy_step (WeftTask     *task,
+           WeftFuture   *awaited,
+           const GError *error,
+           gpointer      user_data)
+{
+  int *count = user_data;
+
+  if (error != NULL)
+    weft_task_return_error (task, g_error_copy (error));
+  else if ((*count)++ % 3 == 2)
+    weft_task_return_int64 (task, *count);
+  else if (*count % 2 == 0)
+    weft_task_yield (task);
+  else
+    weft_task_sleep (task, 0.0001);
+}
+
+static void
+test_concurrent_collector (WeftTestLoop  *loop,
+                           gconstpointer  data)
+{
+  CollectorTest test = { 0, };
+  g_autoptr(WeftTask) blocker = NULL;
+  g_autoptr(GVariant) loops = NULL;
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  int counts[200] = { 0, };
+  GThread *thread;
+  gboolean seen_blocked = FALSE;
+
+  weft_test_gate_init (&test.gate);
+  blocker = weft_task_new ("blocker", blocking_step, &test, NULL);
+  test.blocking_id = weft_task_get_id (blocker);
+  thread = g_thread_new ("collector", collector_thread, &test);
+  weft_test_run_until_done (WEFT_FUTURE (blocker));
+
+  loops = g_variant_lookup_value (test.blocked_batch, "loops", G_VARIANT_TYPE ("aa{sv}"));
+  for (gsize i = 0; i < g_variant_n_children (loops); i++)
+    {
+      g_autoptr(GVariant) status = g_variant_get_child_value (loops, i);
+      guint64 current = 0;
+      gint64 step_us = 0;
+      gboolean blocked = FALSE;
+
+      g_variant_lookup (status, "current-task", "t", &current);
+      g_variant_lookup (status, "step-us", "x", &step_us);
+      g_variant_lookup (status, "blocked", "b", &blocked);
+      if (current == test.blocking_id)
+        {
+          g_assert_cmpint (step_us, >=, 16000);
+          g_assert_true (blocked);
+          seen_blocked = TRUE;
+        }
+    }
+  g_assert_true (seen_blocked);
+
+  for (guint i = 0; i < G_N_ELEMENTS (counts); i++)
+    g_ptr_array_add (tasks, weft_task_new (NULL, busy_step, &counts[i], NULL));
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      if (i % 10 == 0)
+        weft_task_cancel (tasks->pdata[i], "enough");
+      weft_test_run_until_done (tasks->pdata[i]);
+    }
+
+  __atomic_store_n (&test.stop, 1, __ATOMIC_RELEASE);
+  g_thread_join (thread);
+  g_variant_unref (test.blocked_batch);
+  weft_test_gate_clear (&test.gate);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -905,6 +1022,7 @@ main (int   argc,
   INSPECT_TEST_ADD ("/inspect-registry/keep-and-delta", test_keep_and_delta, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/delta-changed-keys", test_delta_changed_keys, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/invoke-on-task", test_invoke_on_task, KIND_STACKLESS);
+  INSPECT_TEST_ADD ("/inspect-registry/concurrent-collector", test_concurrent_collector, KIND_STACKLESS);
 
 
   return g_test_run ();
