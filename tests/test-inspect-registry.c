@@ -559,6 +559,44 @@ long_step (WeftTask     *task,
 }
 
 static void
+long_then_yield (WeftTask     *task,
+                 WeftFuture   *awaited,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  gboolean *yielded = user_data;
+
+  if (*yielded)
+    {
+      weft_task_return_void (task);
+      return;
+    }
+  g_usleep (20000);
+  *yielded = TRUE;
+  weft_task_yield (task);
+}
+
+/* The step's own time is busy, not waiting to run. */
+static void
+test_busy_not_waiting (WeftTestLoop  *loop,
+                       gconstpointer  data)
+{
+  gboolean yielded = FALSE;
+  g_autoptr(WeftTask) task = weft_task_new ("busy", long_then_yield, &yielded, NULL);
+  g_autoptr(GVariant) batch = NULL;
+  g_autoptr(GVariant) record = NULL;
+  gint64 busy = 0, waiting = 0;
+
+  weft_test_run_until_done (WEFT_FUTURE (task));
+  batch = full_batch ();
+  record = find_task_of (batch, task);
+  g_assert_true (g_variant_lookup (record, "busy-us", "x", &busy));
+  g_assert_true (g_variant_lookup (record, "waiting-us", "x", &waiting));
+  g_assert_cmpint (busy, >=, 20000);
+  g_assert_cmpint (waiting, <, 20000);
+}
+
+static void
 test_lint_long_step (WeftTestLoop  *loop,
                      gconstpointer  data)
 {
@@ -1008,6 +1046,7 @@ main (int   argc,
   INSPECT_TEST_ADD ("/inspect-registry/fiber/life", test_life, KIND_FIBER);
   INSPECT_TEST_ADD ("/inspect-registry/stackless/life", test_life, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/timing", test_timing, KIND_STACKLESS);
+  INSPECT_TEST_ADD ("/inspect-registry/busy-not-waiting", test_busy_not_waiting, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/group", test_group, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/awaits-task-and-gather", test_awaits_task_and_gather, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/fiber/cancel", test_cancel, KIND_FIBER);

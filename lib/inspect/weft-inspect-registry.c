@@ -722,8 +722,10 @@ weft_inspect_task_step_end (WeftInspectRecord   *record,
   STORE (loop->step_start, record->outer_start);
   STORE (loop->last_tick, now);
 
-  /* The task may have completed during the step: that state stays. */
-  if (record->state == WEFT_INSPECT_RUNNING)
+  /* A task that completed during the step stays so; one that yielded
+   * waits to run from now, not from when the step began.
+   */
+  if (record->state < WEFT_INSPECT_DONE)
     {
       STORE (record->state, state);
       STORE (record->state_since, now);
@@ -919,11 +921,12 @@ weft_inspect_task_completed (WeftInspectRecord *record,
   record->task = NULL;
   bump (record);
 
-  if (!cancelled && cancelling > 0)
+  /* A failure may legitimately carry a cancellation (a task group's). */
+  if (state == WEFT_INSPECT_DONE && cancelling > 0)
     add_lint ("swallowed-cancel", record->id,
-              g_strdup_printf ("finished %s with %u cancellation request%s standing: "
+              g_strdup_printf ("returned with %u cancellation request%s standing: "
                                "a cancellation was swallowed without weft_task_uncancel()",
-                               state_name (state), cancelling, cancelling == 1 ? "" : "s"),
+                               cancelling, cancelling == 1 ? "" : "s"),
               tick_time_to_us (now), 0);
 
   __atomic_sub_fetch (&record->loop->n_unfinished, 1, __ATOMIC_RELAXED);
@@ -1231,7 +1234,7 @@ symbolize (gpointer pc,
   const char *cached;
   char *text;
 
-  if (pc == NULL)
+  if (pc == NULL || symbols == NULL)
     return g_strdup ("");
 
   pthread_mutex_lock (&registry_mutex);
