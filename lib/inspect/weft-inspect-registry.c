@@ -29,7 +29,9 @@
  *    records, so a record they see is never freed under them.
  *  - A record has two references: the loop's list (until eviction) and
  *    the task's (until finalization, on any thread). The last one frees it,
- *    outside every lock.
+ *    outside every lock. A record never touches its loop once unlinked: a
+ *    loop lives while its scheduler does, or its list is not empty, or an
+ *    invocation is on its way to it.
  *  - The registry mutex guards the list of loops, the lints and the symbol
  *    cache. Lock order: registry, then a loop. The owner takes the registry
  *    mutex only for a lint, which is rare.
@@ -76,7 +78,8 @@ typedef struct
 
 struct _WeftInspectLoop
 {
-  gatomicrefcount     ref_count;        /* the scheduler's, and one per record */
+  gatomicrefcount     ref_count;        /* the scheduler's, the list's while not empty,
+                                         * and one per invocation */
   WeftSpinlock        lock;
   WeftInspectLoop    *prev;             /* registry list, under the registry mutex */
   WeftInspectLoop    *next;
@@ -451,7 +454,6 @@ record_free (WeftInspectRecord *record)
   g_clear_pointer (&record->map_seen, weft_context_map_unref);
   g_free (record->result);
   g_free (record->error);
-  loop_unref (record->loop);
   g_free (record);
 }
 
@@ -462,8 +464,10 @@ record_unref (WeftInspectRecord *record)
     record_free (record);
 }
 
-/* Under the loop lock. */
-static void
+/* Under the loop lock. Returns %TRUE if that emptied the loop, whose
+ * list then lets go of it: the caller unrefs it once the lock is released.
+ */
+static gboolean
 unlink_record (WeftInspectLoop   *loop,
                WeftInspectRecord *record)
 {
@@ -477,6 +481,7 @@ unlink_record (WeftInspectLoop   *loop,
     loop->tail = record->prev;
   record->prev = record->next = NULL;
   record->linked = FALSE;
+  return loop->head == NULL;
 }
 
 WeftInspectRecord *
@@ -492,7 +497,7 @@ weft_inspect_task_started (WeftTask        *task,
 
   g_atomic_ref_count_init (&record->ref_count);
   g_atomic_ref_count_inc (&record->ref_count);   /* the loop's and the task's */
-  record->loop = loop_ref (loop);
+  record->loop = loop;
   record->id = weft_task_get_id (task);
   record->task = task;
   record->kind = kind;
@@ -512,7 +517,10 @@ weft_inspect_task_started (WeftTask        *task,
   if (loop->tail != NULL)
     loop->tail->next = record;
   else
-    loop->head = record;
+    {
+      loop->head = record;
+      loop_ref (loop);   /* a list with records holds its loop */
+    }
   loop->tail = record;
   record->linked = TRUE;
   weft_spinlock_unlock (&loop->lock);
@@ -877,17 +885,19 @@ finish_record (WeftInspectRecord *record)
     {
       WeftInspectRecord *next = evicted->finished_next;
       WeftInspectLoop *loop = evicted->loop;
-      gboolean linked;
+      gboolean linked, emptied = FALSE;
 
       weft_spinlock_lock (&loop->lock);
       linked = evicted->linked;
       if (linked)
-        unlink_record (loop, evicted);
+        emptied = unlink_record (loop, evicted);
       weft_spinlock_unlock (&loop->lock);
       if (!LOAD (evicted->seen))
         __atomic_add_fetch (&dropped, 1, __ATOMIC_RELAXED);
       if (linked)
         record_unref (evicted);
+      if (emptied)
+        loop_unref (loop);
       evicted = next;
     }
 }
@@ -946,16 +956,19 @@ weft_inspect_task_finalized (WeftInspectRecord *record,
   /* Never finished: it leaves with its task. */
   if (LOAD (record->state) < WEFT_INSPECT_DONE)
     {
-      gboolean linked;
+      WeftInspectLoop *loop = record->loop;
+      gboolean linked, emptied = FALSE;
 
-      weft_spinlock_lock (&record->loop->lock);
+      weft_spinlock_lock (&loop->lock);
       linked = record->linked;
       if (linked)
-        unlink_record (record->loop, record);
-      weft_spinlock_unlock (&record->loop->lock);
-      __atomic_sub_fetch (&record->loop->n_unfinished, 1, __ATOMIC_RELAXED);
+        emptied = unlink_record (loop, record);
+      weft_spinlock_unlock (&loop->lock);
+      __atomic_sub_fetch (&loop->n_unfinished, 1, __ATOMIC_RELAXED);
       if (linked)
         record_unref (record);
+      if (emptied)
+        loop_unref (loop);
     }
   record_unref (record);
 }
