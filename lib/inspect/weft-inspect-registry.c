@@ -1247,11 +1247,11 @@ symbolize (gpointer pc,
   const char *cached;
   char *text;
 
-  if (pc == NULL || symbols == NULL)
+  if (pc == NULL)
     return g_strdup ("");
 
   pthread_mutex_lock (&registry_mutex);
-  cached = g_hash_table_lookup (symbols, key);
+  cached = symbols != NULL ? g_hash_table_lookup (symbols, key) : NULL;
   text = g_strdup (cached);
   pthread_mutex_unlock (&registry_mutex);
   if (text != NULL)
@@ -1271,7 +1271,8 @@ symbolize (gpointer pc,
   weft_symbol_clear (&symbol);
 
   pthread_mutex_lock (&registry_mutex);
-  g_hash_table_replace (symbols, key, g_strdup (text));
+  if (symbols != NULL)
+    g_hash_table_replace (symbols, key, g_strdup (text));
   pthread_mutex_unlock (&registry_mutex);
   return text;
 }
