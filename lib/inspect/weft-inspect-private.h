@@ -17,7 +17,7 @@ G_BEGIN_DECLS
 # define WEFT_INSPECTING() 0
 #else
 extern int weft_inspect_on;
-# define WEFT_INSPECTING() G_UNLIKELY (weft_inspect_on)
+# define WEFT_INSPECTING() G_UNLIKELY (__atomic_load_n (&weft_inspect_on, __ATOMIC_ACQUIRE))
 #endif
 
 /* The registry: a record per task, written by the task's own thread,
@@ -27,6 +27,7 @@ void      weft_inspect_registry_start     (void);
 void      weft_inspect_registry_set_keep  (guint keep_finished);
 guint     weft_inspect_registry_get_keep  (void);
 void      weft_inspect_registry_note_exit (void);
+const char *weft_inspect_program_name   (void);
 
 /* Turns the registry into batches (data/org.gnome.Weft.Inspector1.xml).
  * One collector per stream of deltas; used by the inspector thread.

@@ -1448,6 +1448,28 @@ loops_variant (const State *state)
   return g_variant_builder_end (&builder);
 }
 
+/* Python and gjs programs rarely set a prgname: the executable names them
+ * then, as the XML promises.
+ */
+const char *
+weft_inspect_program_name (void)
+{
+  static char *name;
+
+  if (g_once_init_enter (&name))
+    {
+      g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+      const char *prgname = g_get_prgname ();
+
+      g_once_init_leave (&name,
+                         prgname != NULL ? g_strdup (prgname)
+                         : exe != NULL ? g_path_get_basename (exe)
+                         : g_strdup (""));
+    }
+
+  return name;
+}
+
 static void
 begin_batch (GVariantDict *dict,
              gboolean      full)
@@ -1460,10 +1482,8 @@ begin_batch (GVariantDict *dict,
   g_variant_dict_insert (dict, "realtime", "x", g_get_real_time ());
   if (full)
     {
-      const char *program = g_get_prgname ();
-
       g_variant_dict_insert (dict, "pid", "u", (guint32) getpid ());
-      g_variant_dict_insert (dict, "program", "s", program != NULL ? program : "");
+      g_variant_dict_insert (dict, "program", "s", weft_inspect_program_name ());
     }
   g_variant_dict_insert (dict, "keep", "u", weft_inspect_registry_get_keep ());
   g_variant_dict_insert (dict, "dropped", "t", __atomic_load_n (&dropped, __ATOMIC_RELAXED));

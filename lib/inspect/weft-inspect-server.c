@@ -157,25 +157,6 @@ return_error (GDBusMethodInvocation *invocation,
   va_end (args);
 }
 
-static const char *
-program_name (void)
-{
-  static char *name;
-
-  if (g_once_init_enter (&name))
-    {
-      g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-      const char *prgname = g_get_prgname ();
-
-      g_once_init_leave (&name,
-                         prgname != NULL ? g_strdup (prgname)
-                         : exe != NULL ? g_path_get_basename (exe)
-                         : g_strdup (""));
-    }
-
-  return name;
-}
-
 /* Pending changes of a subscriber */
 
 static void
@@ -964,7 +945,7 @@ inspector_get_property (GDBusConnection  *connection,
   if (g_str_equal (property_name, "Pid"))
     return g_variant_new_uint32 (getpid ());
   if (g_str_equal (property_name, "Program"))
-    return g_variant_new_string (program_name ());
+    return g_variant_new_string (weft_inspect_program_name ());
 
   g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY,
                "No property %s", property_name);
