@@ -1672,12 +1672,22 @@ typedef struct
   WeftInspectTaskFunc  func;
   gpointer             user_data;
   GDestroyNotify       notify;
+  int                  published;  /* GLib's hand-off is invisible to ThreadSanitizer */
 } Invocation;
+
+static Invocation *
+invocation_receive (gpointer data)
+{
+  Invocation *invocation = data;
+
+  g_assert (__atomic_load_n (&invocation->published, __ATOMIC_ACQUIRE));
+  return invocation;
+}
 
 static void
 invocation_free (gpointer data)
 {
-  Invocation *invocation = data;
+  Invocation *invocation = invocation_receive (data);
 
   if (invocation->notify != NULL)
     invocation->notify (invocation->user_data);
@@ -1689,7 +1699,7 @@ invocation_free (gpointer data)
 static gboolean
 invocation_run (gpointer data)
 {
-  Invocation *invocation = data;
+  Invocation *invocation = invocation_receive (data);
   WeftInspectLoop *loop = invocation->loop;
   g_autoptr(WeftTask) task = NULL;
 
@@ -1752,6 +1762,7 @@ weft_inspect_invoke_on_task (guint64              task_id,
   invocation->func = func;
   invocation->user_data = user_data;
   invocation->notify = notify;
+  __atomic_store_n (&invocation->published, 1, __ATOMIC_RELEASE);
 
   /* A source, not g_main_context_invoke(): that would run here if nobody
    * owns the context right now.
