@@ -246,7 +246,7 @@ target_main (WeftTask *task,
   group = weft_task_group_new (NULL);
   child = weft_task_group_create_fiber (group, "album-1", target_album_1, NULL, NULL, NULL);
   keep_waiting_task (child);
-  child = weft_task_group_create_task (group, "album-2", target_album_2_step, NULL, NULL, NULL);
+  child = weft_task_group_create_task (group, "album-2", target_album_2_step, NULL, NULL, NULL);  /* SITE:create-album-2 */
   keep_waiting_task (child);
   if (!weft_context_run (worker_context, set_request_id, NULL, &error))
     g_error ("could not set the request id: %s", error->message);
