@@ -36,5 +36,6 @@
 # include "sync/weft-priority-queue.h"
 # include "sync/weft-queue.h"
 # include "sync/weft-semaphore.h"
+# include "inspect/weft-inspector.h"
 # include "weft-enums.h"
 #undef WEFT_INSIDE

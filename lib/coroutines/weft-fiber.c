@@ -7,6 +7,7 @@
 
 #include "weft-error.h"
 #include "weft-fiber.h"
+#include "weft-fiber-backtrace-private.h"
 #include "weft-fiber-context-private.h"
 #include "weft-future-private.h"
 #include "weft-stack-private.h"
@@ -141,6 +142,20 @@ weft_fiber_class_init (WeftFiberClass *klass)
 static void
 weft_fiber_init (WeftFiber *self)
 {
+}
+
+const WeftFiberContext *
+weft_fiber_peek_suspended_context (WeftFiber *fiber)
+{
+  /* Not started yet, or its stack is already back in the pool. */
+  if (fiber->stack.low == NULL || fiber->finished)
+    return NULL;
+  /* In a step: running, or in the step of a fiber it started eagerly;
+   * either way its saved context is stale.
+   */
+  if (weft_task_is_stepping (WEFT_TASK (fiber)))
+    return NULL;
+  return &fiber->context;
 }
 
 /**

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include "weft-inspect-server-private.h"
 #include "weft-scheduler-private.h"
 #include "weft-spinlock-private.h"
 #include "weft-tls-private.h"
@@ -316,6 +317,7 @@ WeftScheduler *
 weft_scheduler_get_for_context (GMainContext *context)
 {
   WeftScheduler *self;
+  gboolean created = FALSE;
 
   if (context == NULL)
     context = g_main_context_default ();
@@ -328,8 +330,13 @@ weft_scheduler_get_for_context (GMainContext *context)
     {
       self = weft_scheduler_new (context);
       g_hash_table_insert (schedulers, context, self);
+      created = TRUE;
     }
   G_UNLOCK (schedulers);
+
+  /* Before the context's first task: WEFT_INSPECT=1 records them all. */
+  if (created)
+    weft_inspector_autostart ();
 
   return self;
 }

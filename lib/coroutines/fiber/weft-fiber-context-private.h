@@ -10,6 +10,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,6 +32,59 @@ extern "C" {
 # endif
 #endif
 
+#if defined (WEFT_FIBER_SWITCH_UCONTEXT)
+# define WEFT_FIBER_UCONTEXT 1
+#elif defined (__ELF__) && defined (__LP64__) && defined (__x86_64__)
+# define WEFT_FIBER_X86_64 1
+#elif defined (__ELF__) && defined (__LP64__) && defined (__aarch64__)
+# define WEFT_FIBER_AARCH64 1
+#else
+# define WEFT_FIBER_UCONTEXT 1
+#endif
+
+#ifdef WEFT_FIBER_UCONTEXT
+# include <ucontext.h>
+#endif
+
+/* Here rather than in weft-fiber-context.c: weft-fiber-backtrace.c reads
+ * a suspended context's registers back from its frame.
+ */
+#if defined (WEFT_FIBER_X86_64)
+
+/* The frame weft-fiber-switch-x86_64.S pushes, lowest address first. */
+typedef struct
+{
+  uint32_t mxcsr;
+  uint16_t x87_control_word;
+  uint16_t padding;
+  uint64_t r15;
+  uint64_t r14;
+  uint64_t r13;
+  uint64_t r12;
+  uint64_t rbx;
+  uint64_t rbp;
+  void   (*return_address) (void);
+} WeftFiberFrame;
+
+_Static_assert (sizeof (WeftFiberFrame) == 64, "out of sync with weft-fiber-switch-x86_64.S");
+
+#elif defined (WEFT_FIBER_AARCH64)
+
+/* The frame weft-fiber-switch-aarch64.S pushes, lowest address first. */
+typedef struct
+{
+  uint64_t x19_x28[10];
+  uint64_t x29;
+  void   (*x30) (void);
+  uint64_t d8_d15[8];
+  uint64_t fpcr;
+  uint64_t padding;
+} WeftFiberFrame;
+
+_Static_assert (sizeof (WeftFiberFrame) == 176, "out of sync with weft-fiber-switch-aarch64.S");
+
+#endif
+
 typedef struct _WeftFiberContext WeftFiberContext;
 
 /*
@@ -47,7 +101,10 @@ typedef struct _WeftFiberContext WeftFiberContext;
 struct _WeftFiberContext
 {
   /*< private >*/
-  /* Stays first: the assembly reads and writes it at offset 0. */
+  /* Stays first: the assembly reads and writes it at offset 0. While the
+   * context is suspended it points at its WeftFiberFrame, or at the
+   * ucontext_t that swapcontext() filled.
+   */
   void       *sp;
 
   /* The usable stack, which AddressSanitizer must be told about on every

@@ -24,20 +24,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#if defined (WEFT_FIBER_SWITCH_UCONTEXT)
-# define WEFT_FIBER_UCONTEXT 1
-#elif defined (__ELF__) && defined (__LP64__) && defined (__x86_64__)
-# define WEFT_FIBER_X86_64 1
-#elif defined (__ELF__) && defined (__LP64__) && defined (__aarch64__)
-# define WEFT_FIBER_AARCH64 1
-#else
-# define WEFT_FIBER_UCONTEXT 1
-#endif
-
-#ifdef WEFT_FIBER_UCONTEXT
-# include <ucontext.h>
-#endif
-
 #ifdef WEFT_FIBER_ASAN
 # include <sanitizer/asan_interface.h>
 # include <sanitizer/common_interface_defs.h>
@@ -99,23 +85,6 @@ void              weft_fiber_context_trampoline (void) WEFT_FIBER_HIDDEN;
 
 #if defined (WEFT_FIBER_X86_64)
 
-/* The frame weft-fiber-switch-x86_64.S pushes, lowest address first. */
-typedef struct
-{
-  uint32_t mxcsr;
-  uint16_t x87_control_word;
-  uint16_t padding;
-  uint64_t r15;
-  uint64_t r14;
-  uint64_t r13;
-  uint64_t r12;
-  uint64_t rbx;
-  uint64_t rbp;
-  void   (*return_address) (void);
-} WeftFiberFrame;
-
-_Static_assert (sizeof (WeftFiberFrame) == 64, "out of sync with weft-fiber-switch-x86_64.S");
-
 static void *
 weft_fiber_context_prepare (void           *stack_low,
                             uintptr_t       top,
@@ -150,19 +119,6 @@ weft_fiber_context_prepare (void           *stack_low,
 }
 
 #elif defined (WEFT_FIBER_AARCH64)
-
-/* The frame weft-fiber-switch-aarch64.S pushes, lowest address first. */
-typedef struct
-{
-  uint64_t x19_x28[10];
-  uint64_t x29;
-  void   (*x30) (void);
-  uint64_t d8_d15[8];
-  uint64_t fpcr;
-  uint64_t padding;
-} WeftFiberFrame;
-
-_Static_assert (sizeof (WeftFiberFrame) == 176, "out of sync with weft-fiber-switch-aarch64.S");
 
 static void *
 weft_fiber_context_prepare (void           *stack_low,
