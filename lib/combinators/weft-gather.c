@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 
 #include "weft-combinators-private.h"
+#include "weft-inspect-hooks-private.h"
 #include "weft-error-private.h"
 #include "weft-gather.h"
 
@@ -329,4 +330,26 @@ weft_gather_get_result (WeftGather  *self,
   if (!weft_future_propagate (WEFT_FUTURE (self), error))
     return FALSE;
   return weft_future_get_value (self->children[index], value, error);
+}
+
+/* For the inspector, on the gather's thread: the tasks it waits for. */
+gboolean
+weft_gather_inspect_tasks (WeftFuture *future,
+                           GArray     *ids,
+                           guint      *n_children)
+{
+  WeftGather *self;
+
+  if (!WEFT_IS_GATHER (future))
+    return FALSE;
+  self = WEFT_GATHER (future);
+  for (guint i = 0; i < self->n_children; i++)
+    if (WEFT_IS_TASK (self->children[i]) && !weft_future_is_done (self->children[i]))
+      {
+        guint64 id = weft_task_get_id (WEFT_TASK (self->children[i]));
+
+        g_array_append_val (ids, id);
+      }
+  *n_children = self->n_children;
+  return TRUE;
 }

@@ -4,6 +4,7 @@
  */
 
 #include "weft-combinators-private.h"
+#include "weft-inspect-hooks-private.h"
 #include "weft-shield.h"
 
 /* SH3: shielding the same future twice does not report its error twice. */
@@ -77,7 +78,31 @@ weft_shield (WeftFuture *inner)
     return g_object_ref (inner);
 
   outer = weft_future_new ();
+  if (WEFT_INSPECTING ())
+    weft_shield_inspect_note_inner (outer, inner);
   weft_future_add_done_callback (inner, inner_done, g_object_ref (outer), g_object_unref);
 
   return outer;
+}
+
+/* The shielded task, by id: the outer must not keep the inner alive. */
+void
+weft_shield_inspect_note_inner (WeftFuture *outer,
+                                WeftFuture *inner)
+{
+  guint64 *id;
+
+  if (!WEFT_IS_TASK (inner))
+    return;
+  id = g_new (guint64, 1);
+  *id = weft_task_get_id (WEFT_TASK (inner));
+  g_object_set_data_full (G_OBJECT (outer), "weft-shield-inner-task", id, g_free);
+}
+
+guint64
+weft_shield_inspect_inner_task (WeftFuture *outer)
+{
+  guint64 *id = g_object_get_data (G_OBJECT (outer), "weft-shield-inner-task");
+
+  return id != NULL ? *id : 0;
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "weft-combinators-private.h"
+#include "weft-inspect-hooks-private.h"
 #include "weft-error.h"
 #include "weft-wait-future.h"
 
@@ -322,4 +323,30 @@ weft_wait_future_get_pending (WeftWaitFuture *self)
 
   split (self);
   return self->pending;
+}
+
+/* For the inspector, on the wait's thread: the tasks it waits for. */
+gboolean
+weft_wait_future_inspect_tasks (WeftFuture *future,
+                                GArray     *ids,
+                                guint      *n_children)
+{
+  WeftWaitFuture *self;
+
+  if (!WEFT_IS_WAIT_FUTURE (future))
+    return FALSE;
+  self = WEFT_WAIT_FUTURE (future);
+  for (guint i = 0; i < self->futures->len; i++)
+    {
+      WeftFuture *child = self->futures->pdata[i];
+
+      if (WEFT_IS_TASK (child) && !weft_future_is_done (child))
+        {
+          guint64 id = weft_task_get_id (WEFT_TASK (child));
+
+          g_array_append_val (ids, id);
+        }
+    }
+  *n_children = self->futures->len;
+  return TRUE;
 }

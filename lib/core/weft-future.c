@@ -11,6 +11,7 @@
 #include "weft-context-private.h"
 #include "weft-error-private.h"
 #include "weft-future-private.h"
+#include "weft-inspect-hooks-private.h"
 #include "weft-spinlock-private.h"
 
 /**
@@ -632,6 +633,18 @@ weft_future_take_outcome_error (WeftFuture *self)
     return NULL;
   g_atomic_int_set (&priv->error_retrieved, TRUE);
   return g_error_copy (priv->error);
+}
+
+/* The error of a failed future that nobody read, for the inspector. */
+const GError *
+weft_future_peek_unread_error (WeftFuture *self)
+{
+  WeftFuturePrivate *priv = weft_future_get_instance_private (self);
+
+  if (weft_future_peek_state (self) != WEFT_FUTURE_STATE_FINISHED ||
+      g_atomic_int_get (&priv->error_retrieved))
+    return NULL;
+  return priv->error;
 }
 
 /*

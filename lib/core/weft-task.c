@@ -9,6 +9,7 @@
 #include "weft-context-private.h"
 #include "weft-error-private.h"
 #include "weft-future-private.h"
+#include "weft-inspect-hooks-private.h"
 #include "weft-task-private.h"
 
 /**
@@ -82,6 +83,7 @@ typedef struct
   WeftContext          *context;        /* the one given to weft_task_start(), or own_context */
   WeftContext           own_context;    /* made once something needs the task's as an object */
   WeftFuture           *wait_slots[WEFT_TASK_N_WAIT_SLOTS];
+  WeftInspectRecord    *record;         /* while inspecting: see weft-inspect-registry.c */
 } TaskExtras;
 
 typedef struct
@@ -148,6 +150,17 @@ peek_cancel_message (WeftTaskPrivate *priv)
   return priv->extras != NULL ? priv->extras->cancel_message : NULL;
 }
 
+/* The task's inspection record; NULL unless it started while inspecting. */
+static inline WeftInspectRecord *
+inspect_record (WeftTaskPrivate *priv)
+{
+#ifdef WEFT_INSPECT_DISABLED
+  return NULL;
+#else
+  return WEFT_INSPECTING () && priv->extras != NULL ? priv->extras->record : NULL;
+#endif
+}
+
 /* Gives the task its own #WeftContext, from what its steps ran in so far. */
 static WeftContext *
 make_own_context (WeftTask        *self,
@@ -169,7 +182,11 @@ schedule (WeftTask *self)
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
+  WeftInspectRecord *record = inspect_record (priv);
+
   priv->state = TASK_SCHEDULED;
+  if (G_UNLIKELY (record != NULL))
+    weft_inspect_task_scheduled (record);
   weft_scheduler_push (task_scheduler (self), &priv->runnable.runnable);
 }
 
@@ -195,6 +212,13 @@ task_complete (WeftTask *self,
   priv->must_cancel = FALSE;
   priv->state = TASK_DONE;
   priv->request = REQUEST_RETURN;
+
+  {
+    WeftInspectRecord *record = inspect_record (priv);
+
+    if (G_UNLIKELY (record != NULL))
+      weft_inspect_task_completed (record, value, error, priv->num_cancels_requested);
+  }
 
   /* A done task waits no more: its wait futures let go of the primitives
    * they hold now, as asyncio's finished coroutine does, not when the
@@ -390,6 +414,42 @@ run_step (WeftTask     *self,
     }
 }
 
+static WeftContextMap *
+peek_context_map (WeftTaskPrivate *priv)
+{
+  return priv->has_context ? priv->extras->context->map : priv->context_map;
+}
+
+/* What the step left the task doing, for its inspection record. */
+static void
+inspect_step_end (WeftTaskPrivate   *priv,
+                  WeftInspectRecord *record)
+{
+  WeftInspectState state = WEFT_INSPECT_DONE;
+  WeftFuture *awaited = NULL;
+
+  switch ((TaskState) priv->state)
+    {
+    case TASK_SCHEDULED:
+      state = WEFT_INSPECT_SCHEDULED;
+      break;
+    case TASK_WAITING:
+      state = WEFT_INSPECT_SUSPENDED;
+      awaited = priv->awaited;
+      break;
+    case TASK_SLEEPING:
+      state = WEFT_INSPECT_SUSPENDED;
+      break;
+    case TASK_RUNNING:
+    case TASK_DONE:
+    default:
+      break;
+    }
+  weft_inspect_task_step_end (record, state, awaited, priv->site, priv->runnable.timer.deadline,
+                              priv->state != TASK_DONE ? peek_context_map (priv) : NULL,
+                              priv->num_cancels_requested);
+}
+
 static void
 task_step (WeftRunnable *runnable)
 {
@@ -397,12 +457,15 @@ task_step (WeftRunnable *runnable)
   WeftTask *self = task_from_private (priv);
   WeftFuture *awaited = g_steal_pointer (&priv->awaited);
   GError *error = take_resume_error (self, awaited);
+  WeftInspectRecord *record = inspect_record (priv);
 
   /* T8d: an error thrown before the first step ends the task unrun. */
   if (!priv->started && error != NULL)
     task_complete (self, NULL, g_steal_pointer (&error));
   else
     {
+      if (G_UNLIKELY (record != NULL))
+        weft_inspect_task_step_begin (record, error, priv->num_cancels_requested);
       run_step (self, awaited, error);
 
       /* F9: awaiting a future that is already done does not suspend. */
@@ -417,6 +480,8 @@ task_step (WeftRunnable *runnable)
         }
 
       finish_step (self);
+      if (G_UNLIKELY (record != NULL))
+        inspect_step_end (priv, record);
     }
 
   g_clear_object (&awaited);
@@ -457,6 +522,8 @@ weft_task_real_cancel (WeftFuture *future,
     return FALSE;
 
   priv->num_cancels_requested++;
+  if (G_UNLIKELY (inspect_record (priv) != NULL))
+    weft_inspect_task_cancel_requested (priv->extras->record, message, priv->num_cancels_requested);
 
   /* T6 step 4: cancel what the task waits on; the error comes out of it. */
   if (priv->state == TASK_WAITING)
@@ -528,6 +595,28 @@ starts_eagerly (WeftTask      *self,
   return is_dispatching (scheduler);
 }
 
+static void
+inspect_start (WeftTask        *self,
+               WeftTaskPrivate *priv,
+               WeftScheduler   *scheduler)
+{
+  WeftInspectKind kind = WEFT_INSPECT_KIND_BINDING;
+  gpointer function = NULL;
+
+  if (WEFT_IS_FIBER (self))
+    {
+      kind = WEFT_INSPECT_KIND_FIBER;
+      function = weft_fiber_inspect_function (self);
+    }
+  else if (WEFT_TASK_GET_CLASS (self)->step == weft_task_real_step)
+    {
+      kind = WEFT_INSPECT_KIND_STACKLESS;
+      function = (gpointer) priv->func;
+    }
+  task_extras (priv)->record = weft_inspect_task_started (self, weft_scheduler_get_inspect_loop (scheduler),
+                                                          kind, function);
+}
+
 /*
  * weft_task_start:
  * @context: (nullable): the context to share, or %NULL for a copy of the
@@ -559,6 +648,9 @@ weft_task_start (WeftTask      *self,
    */
   weft_scheduler_register_task (scheduler, &priv->link);
   g_object_ref (self);
+
+  if (WEFT_INSPECTING ())
+    inspect_start (self, priv, scheduler);
 
   /* E3, E4: the eager step is an ordinary step, run now. */
   if (starts_eagerly (self, scheduler, flags))
@@ -628,6 +720,9 @@ weft_task_finalize (GObject *object)
   WeftTask *self = WEFT_TASK (object);
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
+  if (priv->extras != NULL && priv->extras->record != NULL)
+    weft_inspect_task_finalized (g_steal_pointer (&priv->extras->record),
+                                 weft_future_peek_unread_error (WEFT_FUTURE (self)));
   if (priv->extras != NULL && priv->extras->func_notify != NULL)
     priv->extras->func_notify (priv->func_data);
   g_clear_object (&priv->awaited);
@@ -686,6 +781,7 @@ weft_task_new (const char     *name,
                gpointer        user_data,
                GDestroyNotify  notify)
 {
+  WEFT_INSPECT_MARK_CREATOR ();
   return weft_task_new_full (name, NULL, WEFT_TASK_FLAGS_NONE, step, user_data, notify);
 }
 
@@ -738,6 +834,7 @@ weft_task_new_full (const char     *name,
   WeftTaskPrivate *priv;
 
   g_return_val_if_fail (step != NULL, NULL);
+  WEFT_INSPECT_MARK_CREATOR ();
   g_return_val_if_fail (check_flags (flags), NULL);
 
   self = weft_task_construct (WEFT_TYPE_TASK);
@@ -779,6 +876,7 @@ weft_task_new_for_type (GType          task_type,
   WeftTask *self;
 
   g_return_val_if_fail (g_type_is_a (task_type, WEFT_TYPE_TASK), NULL);
+  WEFT_INSPECT_MARK_CREATOR ();
   g_return_val_if_fail (!G_TYPE_IS_ABSTRACT (task_type), NULL);
   g_return_val_if_fail (check_flags (flags), NULL);
 
@@ -1359,6 +1457,8 @@ weft_task_uncancel (WeftTask *self)
     return 0;
 
   priv = weft_task_get_instance_private (self);
+  if (G_UNLIKELY (inspect_record (priv) != NULL) && priv->num_cancels_requested > 0)
+    weft_inspect_task_uncancelled (priv->extras->record, priv->num_cancels_requested - 1);
   if (priv->num_cancels_requested > 0 && --priv->num_cancels_requested == 0)
     {
       priv->must_cancel = FALSE;
@@ -1461,6 +1561,8 @@ weft_task_set_name (WeftTask   *self,
   extras = task_extras (priv);
   g_free (extras->name);
   extras->name = g_strdup (name);
+  if (G_UNLIKELY (inspect_record (priv) != NULL))
+    weft_inspect_task_renamed (extras->record, name);
 }
 
 /**
@@ -1672,4 +1774,25 @@ weft_task_list_all (GMainContext *context)
     }
 
   return tasks;
+}
+
+WeftInspectRecord *
+weft_task_inspect_peek_record (WeftTask *task)
+{
+  WeftTaskPrivate *priv = weft_task_get_instance_private (task);
+
+  return priv->extras != NULL ? priv->extras->record : NULL;
+}
+
+/* On the scheduler's thread, now and then: waits that became orphaned. */
+void
+weft_task_inspect_check_waits (WeftScheduler *scheduler)
+{
+  for (const WeftLink *link = weft_scheduler_peek_tasks (scheduler); link != NULL; link = link->next)
+    {
+      WeftTaskPrivate *priv = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (WeftTaskPrivate, link));
+
+      if (priv->state == TASK_WAITING && priv->extras != NULL && priv->extras->record != NULL)
+        weft_inspect_task_check_wait (priv->extras->record, priv->awaited);
+    }
 }

@@ -10,6 +10,7 @@
 #include "weft-fiber-backtrace-private.h"
 #include "weft-fiber-context-private.h"
 #include "weft-future-private.h"
+#include "weft-inspect-hooks-private.h"
 #include "weft-stack-private.h"
 #include "weft-task-private.h"
 #include "weft-tls-private.h"
@@ -178,6 +179,7 @@ weft_fiber_new (const char     *name,
                 gpointer        user_data,
                 GDestroyNotify  notify)
 {
+  WEFT_INSPECT_MARK_CREATOR ();
   return weft_fiber_new_full (name, NULL, WEFT_TASK_FLAGS_NONE, func, user_data, notify);
 }
 
@@ -209,6 +211,7 @@ weft_fiber_new_full (const char     *name,
   WeftFiber *self;
 
   g_return_val_if_fail (func != NULL, NULL);
+  WEFT_INSPECT_MARK_CREATOR ();
 
   self = WEFT_FIBER (weft_task_construct (WEFT_TYPE_FIBER));
   self->func = func;
@@ -219,6 +222,12 @@ weft_fiber_new_full (const char     *name,
   weft_task_start (WEFT_TASK (self), context, flags);
 
   return WEFT_TASK (self);
+}
+
+gpointer
+weft_fiber_inspect_function (WeftTask *fiber)
+{
+  return (gpointer) WEFT_FIBER (fiber)->func;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 
 #include "weft-inspect-server-private.h"
+#include "weft-inspect-hooks-private.h"
 #include "weft-scheduler-private.h"
 #include "weft-spinlock-private.h"
 #include "weft-tls-private.h"
@@ -53,6 +54,7 @@ struct _WeftScheduler
   gboolean       eager_start;      /* tasks start eagerly unless told otherwise */
   int            background;       /* atomic: completions still to come from outside the
                                     * ready queue; weft_run() waits for them */
+  WeftInspectLoop *inspect_loop;   /* made with the first task recorded */
 };
 
 static G_LOCK_DEFINE (schedulers);
@@ -79,6 +81,19 @@ has_ready_work (WeftScheduler *self)
   return self->ready_head != NULL || g_atomic_pointer_get (&self->inbox_head) != NULL;
 }
 
+/* The loop iterates: the inspector's "since-iteration", and now and then
+ * a look for waits nothing can end any more.
+ */
+static void
+inspect_iteration (WeftScheduler *self,
+                   gint64         now)
+{
+  weft_inspect_loop_iterating (self->inspect_loop, now, TRUE);
+  if (weft_inspect_loop_recheck_due (self->inspect_loop, now) &&
+      !weft_scheduler_is_foreign_thread (self))
+    weft_task_inspect_check_waits (self);
+}
+
 static gboolean
 weft_scheduler_prepare (GSource *source,
                         int     *timeout)
@@ -88,6 +103,9 @@ weft_scheduler_prepare (GSource *source,
   gint64 remaining;
 
   *timeout = -1;
+
+  if (WEFT_INSPECTING () && g_atomic_pointer_get (&self->inspect_loop) != NULL)
+    inspect_iteration (self, g_source_get_time (source));
 
   /* After a full slice, one iteration without us, so that sources of lower
    * priority (GTK's redraw, idles) run even while tasks keep us busy.
@@ -241,6 +259,8 @@ weft_scheduler_dispatch (GSource     *source,
 
   running_scheduler = self;
   g_atomic_pointer_set (&self->owner, this_thread ());
+  if (WEFT_INSPECTING () && g_atomic_pointer_get (&self->inspect_loop) != NULL)
+    weft_inspect_loop_iterating (self->inspect_loop, start, FALSE);
 
   for (;;)
     {
@@ -279,6 +299,8 @@ weft_scheduler_finalize (GSource *source)
   g_assert (self->tasks_head == NULL);
 
   weft_timer_heap_clear (&self->timers);
+  if (self->inspect_loop != NULL)
+    weft_inspect_loop_detach (self->inspect_loop);
 }
 
 static GSourceFuncs scheduler_funcs = {
@@ -565,6 +587,24 @@ const WeftLink *
 weft_scheduler_peek_tasks (WeftScheduler *self)
 {
   return self->tasks_head;
+}
+
+/* Any thread may start the first recorded task of a context. */
+WeftInspectLoop *
+weft_scheduler_get_inspect_loop (WeftScheduler *self)
+{
+  WeftInspectLoop *loop = g_atomic_pointer_get (&self->inspect_loop);
+
+  if (G_LIKELY (loop != NULL))
+    return loop;
+
+  loop = weft_inspect_loop_new (self->context);
+  if (!g_atomic_pointer_compare_and_exchange (&self->inspect_loop, NULL, loop))
+    {
+      weft_inspect_loop_detach (loop);
+      loop = g_atomic_pointer_get (&self->inspect_loop);
+    }
+  return loop;
 }
 
 gboolean

@@ -5,6 +5,7 @@
 
 #include "weft-error-private.h"
 #include "weft-future-private.h"
+#include "weft-inspect-hooks-private.h"
 #include "weft-scheduler-private.h"
 #include "weft-task-group.h"
 #include "weft-task-private.h"
@@ -95,6 +96,7 @@ struct _WeftTaskGroup
   guint                parent_cancel_requested : 1;
   guint                finished : 1;
   guint                cancel_wakeup_queued : 1;
+  guint64              inspect_number;  /* 0 until a task joins while inspecting */
 };
 
 G_DEFINE_FINAL_TYPE (WeftTaskGroup, weft_task_group, G_TYPE_OBJECT)
@@ -421,6 +423,11 @@ adopt (WeftTaskGroup *self,
   child->index = self->children->len;
   g_ptr_array_add (self->children, child);
 
+  if (WEFT_INSPECTING () && weft_task_inspect_peek_record (task) != NULL)
+    weft_inspect_task_grouped (weft_task_inspect_peek_record (task),
+                               weft_task_group_inspect_number (self),
+                               self->parent != NULL ? weft_task_get_id (self->parent) : 0);
+
   /* G11, E9: a task that is already done (one that finished during an
    * eager start) is still seen in a later pass, never inside its creation.
    */
@@ -625,6 +632,7 @@ weft_task_group_create_task_full (WeftTaskGroup   *self,
 
   g_return_val_if_fail (WEFT_IS_TASK_GROUP (self), NULL);
   g_return_val_if_fail (step != NULL, NULL);
+  WEFT_INSPECT_MARK_CREATOR ();
 
   if (!check_can_create_or_free (self, user_data, notify, error))
     return NULL;
@@ -668,6 +676,7 @@ weft_task_group_create_fiber_full (WeftTaskGroup   *self,
 
   g_return_val_if_fail (WEFT_IS_TASK_GROUP (self), NULL);
   g_return_val_if_fail (func != NULL, NULL);
+  WEFT_INSPECT_MARK_CREATOR ();
 
   if (!check_can_create_or_free (self, user_data, notify, error))
     return NULL;
@@ -703,6 +712,7 @@ weft_task_group_create_task (WeftTaskGroup   *self,
                              GDestroyNotify   notify,
                              GError         **error)
 {
+  WEFT_INSPECT_MARK_CREATOR ();
   return weft_task_group_create_task_full (self, name, NULL, WEFT_TASK_FLAGS_NONE,
                                            step, user_data, notify, error);
 }
@@ -732,6 +742,7 @@ weft_task_group_create_fiber (WeftTaskGroup   *self,
                               GDestroyNotify   notify,
                               GError         **error)
 {
+  WEFT_INSPECT_MARK_CREATOR ();
   return weft_task_group_create_fiber_full (self, name, NULL, WEFT_TASK_FLAGS_NONE,
                                             func, user_data, notify, error);
 }
@@ -1030,4 +1041,38 @@ weft_task_group_error_get_failure_name (const GError *error,
                                         guint         index)
 {
   return get_failure_name (weft_error_peek_failures (error), index);
+}
+
+guint64
+weft_task_group_inspect_number (WeftTaskGroup *self)
+{
+  static guint64 last_number;
+
+  if (self->inspect_number == 0)
+    self->inspect_number = __atomic_add_fetch (&last_number, 1, __ATOMIC_RELAXED);
+  return self->inspect_number;
+}
+
+/* For the inspector, on the group's thread: while its parent waits on
+ * the group, it awaits every task of the group.
+ */
+gboolean
+weft_task_group_future_inspect_tasks (WeftFuture *future,
+                                      GArray     *ids,
+                                      guint      *n_children)
+{
+  WeftTaskGroup *self;
+
+  if (G_OBJECT_TYPE (future) != weft_task_group_future_get_type ())
+    return FALSE;
+  self = ((WeftTaskGroupFuture *) future)->group;
+  for (guint i = 0; i < self->children->len; i++)
+    {
+      Child *child = self->children->pdata[i];
+      guint64 id = weft_task_get_id (child->task);
+
+      g_array_append_val (ids, id);
+    }
+  *n_children = self->children->len;
+  return TRUE;
 }

@@ -1,0 +1,1682 @@
+/* weft-inspect-registry.c: the live record of every task, for inspectors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * THREADING RULES
+ *
+ * A task's record (WeftInspectRecord) is written only by the thread that
+ * runs the task's context, its owner, and read by collectors on the
+ * inspector thread while the program runs. Collectors never touch a live
+ * WeftTask or any GObject: only records.
+ *
+ *  - Fields set before a record is linked into its loop (id, kind,
+ *    function, created-at, parent...) never change: the loop lock that
+ *    links it publishes them.
+ *  - Numeric fields that change (state, timing, counts, group, awaited
+ *    task) are single-writer: the owner stores them with relaxed atomics,
+ *    collectors load them with relaxed atomics. A collector may see a
+ *    step half-recorded; the next batch sees the rest. Every change bumps
+ *    "version", so collectors skip records that did not change.
+ *  - Strings and lists (name, site, awaits of a combinator, cancel
+ *    requests, context values, result, error) are replaced, never edited,
+ *    under the loop's spinlock; collectors copy them under it.
+ *  - Each context has a WeftInspectLoop (one per scheduler) holding its
+ *    records in creation order, and its finished ones in the order they
+ *    finished. A record is linked and unlinked under the loop lock only:
+ *    at the task's start, and when the owner evicts the oldest finished
+ *    records past the keep limit. Collectors hold the same lock while they
+ *    copy, so a record they see is never freed under them.
+ *  - A record has two references: the loop's list (until eviction) and
+ *    the task's (until finalization, on any thread). The last one frees it,
+ *    outside every lock.
+ *  - The registry mutex guards the list of loops, the lints and the symbol
+ *    cache. Lock order: registry, then a loop. The owner takes the registry
+ *    mutex only for a lint, which is rare.
+ *  - Hot paths take no global lock: a step costs two clock readings and
+ *    relaxed stores; a spawn and a finish each take their loop's spinlock
+ *    once, contended only by a collector copying.
+ */
+
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "weft-context-var.h"
+#include "weft-error-private.h"
+#include "weft-future-private.h"
+#include "weft-inspect-hooks-private.h"
+#include "weft-spinlock-private.h"
+#include "weft-symbolize-private.h"
+#include "weft-task-private.h"
+
+int weft_inspect_on;
+WEFT_THREAD_LOCAL gpointer weft_inspect_creator;
+
+#define N_BUCKETS 8
+#define N_CANCEL_REQUESTS 8
+#define LONG_STEP_US 16000
+#define BLOCKED_US 16000
+#define MAX_LINTS 1024
+#define RECHECK_US G_USEC_PER_SEC
+#define DEFAULT_KEEP 256
+
+#define LOAD(p) __atomic_load_n (&(p), __ATOMIC_RELAXED)
+#define STORE(p, v) __atomic_store_n (&(p), (v), __ATOMIC_RELAXED)
+#define ADD(p, v) STORE (p, LOAD (p) + (v))   /* single writer */
+
+typedef struct
+{
+  guint64  task;
+  gint64   time_us;
+  char    *message;
+} CancelRequest;
+
+struct _WeftInspectLoop
+{
+  gatomicrefcount     ref_count;        /* the scheduler's, and one per record */
+  WeftSpinlock        lock;
+  WeftInspectLoop    *prev;             /* registry list, under the registry mutex */
+  WeftInspectLoop    *next;
+  guint64             number;
+  GMainContext       *context;          /* borrowed: alive while a task of ours is unfinished */
+  int                 alive;            /* the scheduler exists */
+
+  /* Written by the thread dispatching the context. */
+  gpointer            thread;           /* pthread_t of the last dispatcher */
+  guint64             current_task;
+  gint64              step_start;       /* ticks */
+  gint64              iteration_us;
+  int                 polling;
+  guint               n_unfinished;
+  gint64              last_tick;        /* the last clock reading of a step */
+  gint64              last_recheck_us;
+
+  /* Under the lock. */
+  char               *thread_name;
+  WeftInspectRecord  *head;             /* every record kept, oldest first */
+  WeftInspectRecord  *tail;
+  WeftInspectRecord  *finished_head;    /* finished ones, in the order they finished */
+  WeftInspectRecord  *finished_tail;
+  guint               n_finished;
+};
+
+struct _WeftInspectRecord
+{
+  gatomicrefcount     ref_count;
+  WeftInspectLoop    *loop;             /* referenced */
+  WeftInspectRecord  *prev;             /* under the loop lock */
+  WeftInspectRecord  *next;
+  WeftInspectRecord  *finished_next;
+  gboolean            linked;
+
+  /* Set before the record is linked. */
+  guint64             id;
+  WeftTask           *task;             /* for the owner only, while unfinished */
+  WeftInspectKind     kind;
+  gpointer            function;
+  GType               type;
+  gpointer            created_pc;
+  gint64              created_us;
+  guint64             parent;
+
+  /* Single writer, relaxed atomics. */
+  guint               version;
+  int                 state;
+  int                 seen;             /* by some batch */
+  guint64             group;
+  guint64             group_owner;
+  guint64             cancelled_by;
+  guint               cancelling;
+  guint64             steps;
+  gint64              busy;             /* ticks */
+  gint64              waiting;
+  gint64              idle;
+  gint64              longest;
+  guint32             histogram[N_BUCKETS];
+  gint64              state_since;      /* ticks */
+  gint64              finished_us;
+  guint64             awaits_task;
+  GType               awaited_type;
+  guint               awaited_n;
+  gint64              sleep_us;
+
+  /* The owner's own. */
+  gint64              step_start;
+  guint64             outer_task;       /* the step this one runs inside, if eager */
+  gint64              outer_start;
+  const WeftAwaitSite *site_seen;
+  WeftContextMap     *map_seen;
+  guint64             last_requester;
+  guint8              cancel_caught;
+  guint8              orphan_reported;
+
+  /* Under the loop lock. */
+  char               *name;
+  char               *site_function;
+  char               *site_file;
+  int                 site_line;
+  GArray             *awaits;           /* guint64; through a combinator */
+  GArray             *cancel_requests;  /* CancelRequest */
+  GPtrArray          *context;          /* name, value, name, value... */
+  char               *result;
+  char               *error;
+};
+
+typedef struct
+{
+  char    *kind;
+  guint64  task;
+  char    *message;
+  guint    count;
+  gint64   first_us;
+  gint64   last_us;
+  gint64   worst_us;
+  guint    version;
+} Lint;
+
+static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
+static WeftInspectLoop *loops;            /* under the mutex */
+static guint64 last_loop_number;
+static GPtrArray *lints;                  /* Lint, under the mutex */
+static GHashTable *lint_index;            /* "kind/task" → Lint */
+static GHashTable *symbols;               /* pc → char *, under the mutex */
+static guint keep = DEFAULT_KEEP;         /* atomic */
+static guint n_kept_finished;             /* atomic */
+static guint64 dropped;                   /* atomic */
+static guint64 last_seq;                  /* atomic */
+
+/* The clock ----------------------------------------------------------- */
+
+static inline gint64
+clock_ticks (void)
+{
+  return g_get_monotonic_time ();
+}
+
+static inline gint64
+ticks_to_us (gint64 ticks)
+{
+  return ticks;
+}
+
+static inline gint64
+us_to_ticks (gint64 us)
+{
+  return us;
+}
+
+/* Registry ------------------------------------------------------------- */
+
+void
+weft_inspect_registry_start (void)
+{
+#ifndef WEFT_INSPECT_DISABLED
+  pthread_mutex_lock (&registry_mutex);
+  if (lints == NULL)
+    {
+      lints = g_ptr_array_new ();
+      lint_index = g_hash_table_new (g_str_hash, g_str_equal);
+      symbols = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+    }
+  pthread_mutex_unlock (&registry_mutex);
+  __atomic_store_n (&weft_inspect_on, 1, __ATOMIC_RELEASE);
+#endif
+}
+
+void
+weft_inspect_registry_set_keep (guint keep_finished)
+{
+  __atomic_store_n (&keep, keep_finished, __ATOMIC_RELAXED);
+}
+
+guint
+weft_inspect_registry_get_keep (void)
+{
+  return __atomic_load_n (&keep, __ATOMIC_RELAXED);
+}
+
+static void
+bump (WeftInspectRecord *record)
+{
+  ADD (record->version, 1);
+}
+
+/* Lints ----------------------------------------------------------------- */
+
+static const char *
+state_name (int state)
+{
+  static const char *const names[] = {
+    "scheduled", "running", "suspended", "done", "failed", "cancelled",
+  };
+
+  return names[state];
+}
+
+/* Takes @message. */
+static void
+add_lint (const char *kind,
+          guint64     task,
+          char       *message,
+          gint64      time_us,
+          gint64      worst_us)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%" G_GUINT64_FORMAT, kind, task);
+  Lint *lint;
+
+  pthread_mutex_lock (&registry_mutex);
+  lint = lints != NULL ? g_hash_table_lookup (lint_index, key) : NULL;
+  if (lint == NULL && lints != NULL && lints->len < MAX_LINTS)
+    {
+      lint = g_new0 (Lint, 1);
+      lint->kind = g_strdup (kind);
+      lint->task = task;
+      lint->first_us = time_us;
+      g_ptr_array_add (lints, lint);
+      g_hash_table_insert (lint_index, g_steal_pointer (&key), lint);
+    }
+  if (lint != NULL)
+    {
+      g_free (lint->message);
+      lint->message = g_steal_pointer (&message);
+      lint->count++;
+      lint->last_us = time_us;
+      lint->worst_us = MAX (lint->worst_us, worst_us);
+      lint->version++;
+    }
+  else
+    __atomic_add_fetch (&dropped, 1, __ATOMIC_RELAXED);
+  pthread_mutex_unlock (&registry_mutex);
+  g_free (message);
+}
+
+/* Loops ----------------------------------------------------------------- */
+
+static WeftInspectLoop *
+loop_ref (WeftInspectLoop *loop)
+{
+  g_atomic_ref_count_inc (&loop->ref_count);
+  return loop;
+}
+
+static void
+loop_unref (WeftInspectLoop *loop)
+{
+  if (!g_atomic_ref_count_dec (&loop->ref_count))
+    return;
+
+  pthread_mutex_lock (&registry_mutex);
+  if (loop->prev != NULL)
+    loop->prev->next = loop->next;
+  else
+    loops = loop->next;
+  if (loop->next != NULL)
+    loop->next->prev = loop->prev;
+  pthread_mutex_unlock (&registry_mutex);
+
+  g_free (loop->thread_name);
+  g_free (loop);
+}
+
+WeftInspectLoop *
+weft_inspect_loop_new (GMainContext *context)
+{
+  WeftInspectLoop *loop = g_new0 (WeftInspectLoop, 1);
+
+  g_atomic_ref_count_init (&loop->ref_count);
+  loop->context = context;
+  loop->alive = TRUE;
+
+  pthread_mutex_lock (&registry_mutex);
+  loop->number = ++last_loop_number;
+  loop->next = loops;
+  if (loops != NULL)
+    loops->prev = loop;
+  loops = loop;
+  pthread_mutex_unlock (&registry_mutex);
+
+  return loop;
+}
+
+void
+weft_inspect_loop_detach (WeftInspectLoop *loop)
+{
+  weft_spinlock_lock (&loop->lock);
+  STORE (loop->alive, FALSE);
+  weft_spinlock_unlock (&loop->lock);
+  loop_unref (loop);
+}
+
+/* Called when the loop iterates: from prepare (@polling: it is about to
+ * wait) and dispatch.
+ */
+void
+weft_inspect_loop_iterating (WeftInspectLoop *loop,
+                             gint64           now_us,
+                             gboolean         polling)
+{
+  gpointer thread = (gpointer) pthread_self ();
+
+  STORE (loop->iteration_us, now_us);
+  STORE (loop->polling, polling);
+
+  if (G_UNLIKELY (LOAD (loop->thread) != thread))
+    {
+      char name[64] = "";
+      char *old;
+
+      pthread_getname_np (pthread_self (), name, sizeof name);
+      STORE (loop->thread, thread);
+      weft_spinlock_lock (&loop->lock);
+      old = loop->thread_name;
+      loop->thread_name = g_strdup (name);
+      weft_spinlock_unlock (&loop->lock);
+      g_free (old);
+    }
+}
+
+gboolean
+weft_inspect_loop_recheck_due (WeftInspectLoop *loop,
+                               gint64           now_us)
+{
+  if (now_us - LOAD (loop->last_recheck_us) < RECHECK_US)
+    return FALSE;
+  STORE (loop->last_recheck_us, now_us);
+  return TRUE;
+}
+
+/* Records ---------------------------------------------------------------- */
+
+static void
+cancel_request_clear (gpointer data)
+{
+  g_free (((CancelRequest *) data)->message);
+}
+
+static void
+record_free (WeftInspectRecord *record)
+{
+  g_free (record->name);
+  g_free (record->site_function);
+  g_free (record->site_file);
+  g_clear_pointer (&record->awaits, g_array_unref);
+  g_clear_pointer (&record->cancel_requests, g_array_unref);
+  g_clear_pointer (&record->context, g_ptr_array_unref);
+  g_clear_pointer (&record->map_seen, weft_context_map_unref);
+  g_free (record->result);
+  g_free (record->error);
+  loop_unref (record->loop);
+  g_free (record);
+}
+
+static void
+record_unref (WeftInspectRecord *record)
+{
+  if (g_atomic_ref_count_dec (&record->ref_count))
+    record_free (record);
+}
+
+/* Under the loop lock. */
+static void
+unlink_record (WeftInspectLoop   *loop,
+               WeftInspectRecord *record)
+{
+  if (record->prev != NULL)
+    record->prev->next = record->next;
+  else
+    loop->head = record->next;
+  if (record->next != NULL)
+    record->next->prev = record->prev;
+  else
+    loop->tail = record->prev;
+  record->prev = record->next = NULL;
+  record->linked = FALSE;
+}
+
+WeftInspectRecord *
+weft_inspect_task_started (WeftTask        *task,
+                           WeftInspectLoop *loop,
+                           WeftInspectKind  kind,
+                           gpointer         function)
+{
+  WeftInspectRecord *record = g_new0 (WeftInspectRecord, 1);
+  WeftTask *parent = weft_task_get_current ();
+  const char *name = weft_task_peek_name (task);
+  gint64 now = clock_ticks ();
+
+  g_atomic_ref_count_init (&record->ref_count);
+  g_atomic_ref_count_inc (&record->ref_count);   /* the loop's and the task's */
+  record->loop = loop_ref (loop);
+  record->id = weft_task_get_id (task);
+  record->task = task;
+  record->kind = kind;
+  record->function = function;
+  record->type = G_OBJECT_TYPE (task);
+  record->created_pc = weft_inspect_creator;
+  weft_inspect_creator = NULL;
+  record->created_us = ticks_to_us (now);
+  record->parent = parent != NULL ? weft_task_get_id (parent) : 0;
+  record->state = WEFT_INSPECT_SCHEDULED;
+  record->state_since = now;
+  record->name = g_strdup (name);
+
+  ADD (loop->n_unfinished, 1);
+  weft_spinlock_lock (&loop->lock);
+  record->prev = loop->tail;
+  if (loop->tail != NULL)
+    loop->tail->next = record;
+  else
+    loop->head = record;
+  loop->tail = record;
+  record->linked = TRUE;
+  weft_spinlock_unlock (&loop->lock);
+
+  return record;
+}
+
+static void
+settle_state_time (WeftInspectRecord *record,
+                   gint64             now)
+{
+  gint64 spent = MAX (now - record->state_since, 0);
+
+  if (record->state == WEFT_INSPECT_SCHEDULED)
+    ADD (record->waiting, spent);
+  else if (record->state == WEFT_INSPECT_SUSPENDED)
+    ADD (record->idle, spent);
+  STORE (record->state_since, now);
+}
+
+/* Reuses the loop's last reading: scheduling reads no clock. */
+void
+weft_inspect_task_scheduled (WeftInspectRecord *record)
+{
+  gint64 now = MAX (LOAD (record->loop->last_tick), record->state_since);
+
+  if (record->state == WEFT_INSPECT_SCHEDULED)
+    return;
+  settle_state_time (record, now);
+  STORE (record->state, WEFT_INSPECT_SCHEDULED);
+  bump (record);
+}
+
+void
+weft_inspect_task_step_begin (WeftInspectRecord *record,
+                              const GError      *error,
+                              guint              cancelling)
+{
+  WeftInspectLoop *loop = record->loop;
+  gint64 now = clock_ticks ();
+
+  settle_state_time (record, now);
+  STORE (record->state, WEFT_INSPECT_RUNNING);
+  record->step_start = now;
+  record->outer_task = LOAD (loop->current_task);
+  record->outer_start = LOAD (loop->step_start);
+  STORE (loop->step_start, now);
+  STORE (loop->current_task, record->id);
+  STORE (loop->last_tick, now);
+
+  /* A cancellation delivered while requests stand: if the task goes on
+   * past the next await without uncancel, it swallowed it.
+   */
+  if (weft_error_is_cancelled (error) && cancelling > 0)
+    record->cancel_caught = 1;
+  bump (record);
+}
+
+static guint
+bucket_of (gint64 us)
+{
+  guint bucket = 0;
+
+  for (gint64 limit = 16; bucket < N_BUCKETS - 1 && us >= limit; limit *= 4)
+    bucket++;
+  return bucket;
+}
+
+static void
+note_long_step (WeftInspectRecord *record,
+                gint64             duration_us,
+                gint64             now_us)
+{
+  char *message = g_strdup_printf ("a step held its main loop for %.1f ms (over 16 ms: a dropped frame)",
+                                   duration_us / 1000.);
+
+  add_lint ("long-step", record->id, message, now_us, duration_us);
+}
+
+static void
+set_string (WeftInspectRecord  *record,
+            char              **field,
+            char               *value)
+{
+  char *old;
+
+  weft_spinlock_lock (&record->loop->lock);
+  old = *field;
+  *field = value;
+  weft_spinlock_unlock (&record->loop->lock);
+  g_free (old);
+}
+
+static void
+note_awaits (WeftInspectRecord *record,
+             WeftFuture        *awaited)
+{
+  g_autoptr(GArray) ids = NULL;
+  GArray *old;
+  guint64 task = 0;
+  guint n = 0;
+
+  if (awaited != NULL)
+    {
+      if (WEFT_IS_TASK (awaited))
+        task = weft_task_get_id (WEFT_TASK (awaited));
+      else if ((ids = g_array_new (FALSE, FALSE, sizeof (guint64))),
+               !weft_gather_inspect_tasks (awaited, ids, &n) &&
+               !weft_wait_future_inspect_tasks (awaited, ids, &n) &&
+               !weft_task_group_future_inspect_tasks (awaited, ids, &n))
+        {
+          task = weft_shield_inspect_inner_task (awaited);
+          g_clear_pointer (&ids, g_array_unref);
+        }
+    }
+
+  STORE (record->awaits_task, task);
+  STORE (record->awaited_type, awaited != NULL ? G_OBJECT_TYPE (awaited) : 0);
+  STORE (record->awaited_n, n);
+
+  if (ids == NULL && record->awaits == NULL)
+    return;
+  weft_spinlock_lock (&record->loop->lock);
+  old = record->awaits;
+  record->awaits = g_steal_pointer (&ids);
+  weft_spinlock_unlock (&record->loop->lock);
+  g_clear_pointer (&old, g_array_unref);
+}
+
+static void
+add_context_value (gpointer data,
+                   gpointer user_data)
+{
+  WeftContextEntry *entry = data;
+  GPtrArray *pairs = user_data;
+
+  g_ptr_array_add (pairs, g_strdup (weft_context_var_get_name (entry->var)));
+  g_ptr_array_add (pairs, g_strdup_value_contents (&entry->value));
+}
+
+/* The map is persistent: a different pointer is a different content. */
+static void
+note_context (WeftInspectRecord *record,
+              WeftContextMap    *map)
+{
+  GPtrArray *pairs, *old;
+
+  if (map == record->map_seen)
+    return;
+  g_clear_pointer (&record->map_seen, weft_context_map_unref);
+  record->map_seen = map != NULL ? weft_context_map_ref (map) : NULL;
+
+  pairs = g_ptr_array_new_with_free_func (g_free);
+  weft_context_map_foreach (map, add_context_value, pairs);
+
+  weft_spinlock_lock (&record->loop->lock);
+  old = record->context;
+  record->context = pairs;
+  weft_spinlock_unlock (&record->loop->lock);
+  g_clear_pointer (&old, g_ptr_array_unref);
+}
+
+static void
+note_site (WeftInspectRecord   *record,
+           const WeftAwaitSite *site)
+{
+  char *old_function, *old_file;
+
+  if (site == record->site_seen || site == NULL)
+    return;
+  record->site_seen = site;
+
+  weft_spinlock_lock (&record->loop->lock);
+  old_function = record->site_function;
+  old_file = record->site_file;
+  record->site_function = g_strdup (site->function);
+  record->site_file = g_strdup (site->file);
+  record->site_line = site->line;
+  weft_spinlock_unlock (&record->loop->lock);
+  g_free (old_function);
+  g_free (old_file);
+}
+
+void
+weft_inspect_task_step_end (WeftInspectRecord   *record,
+                            WeftInspectState     state,
+                            WeftFuture          *awaited,
+                            const WeftAwaitSite *site,
+                            gint64               sleep_deadline_us,
+                            WeftContextMap      *map,
+                            guint                cancelling)
+{
+  WeftInspectLoop *loop = record->loop;
+  gint64 now = clock_ticks ();
+  gint64 duration = MAX (now - record->step_start, 0);
+  gint64 duration_us = ticks_to_us (duration);
+
+  ADD (record->busy, duration);
+  ADD (record->steps, 1);
+  ADD (record->histogram[bucket_of (duration_us)], 1);
+  if (duration > record->longest)
+    STORE (record->longest, duration);
+
+  STORE (loop->current_task, record->outer_task);
+  STORE (loop->step_start, record->outer_start);
+  STORE (loop->last_tick, now);
+
+  /* The task may have completed during the step: that state stays. */
+  if (record->state == WEFT_INSPECT_RUNNING)
+    {
+      STORE (record->state, state);
+      STORE (record->state_since, now);
+    }
+
+  if (state == WEFT_INSPECT_SUSPENDED || state == WEFT_INSPECT_SCHEDULED)
+    {
+      note_site (record, site);
+      note_awaits (record, state == WEFT_INSPECT_SUSPENDED ? awaited : NULL);
+      STORE (record->sleep_us, state == WEFT_INSPECT_SUSPENDED && awaited == NULL
+                               ? MAX (sleep_deadline_us - g_get_monotonic_time (), 0) : 0);
+      record->orphan_reported = FALSE;
+      if (awaited != NULL)
+        weft_inspect_task_check_wait (record, awaited);
+
+      if (record->cancel_caught > 0)
+        {
+          if (cancelling == 0)
+            record->cancel_caught = 0;
+          else if (++record->cancel_caught > 2)
+            {
+              record->cancel_caught = 0;
+              add_lint ("swallowed-cancel", record->id,
+                        g_strdup ("caught a cancellation and went on without weft_task_uncancel()"),
+                        ticks_to_us (now), 0);
+            }
+        }
+    }
+
+  if (map != NULL || record->map_seen != NULL)
+    note_context (record, map);
+
+  if (duration_us > LONG_STEP_US)
+    note_long_step (record, duration_us, ticks_to_us (now));
+
+  bump (record);
+}
+
+/* orphaned-await: a plain future held by nothing but this task's wait
+ * can never be completed.
+ */
+void
+weft_inspect_task_check_wait (WeftInspectRecord *record,
+                              WeftFuture        *awaited)
+{
+  if (record->orphan_reported || G_OBJECT_TYPE (awaited) != WEFT_TYPE_FUTURE)
+    return;
+  if (g_atomic_int_get ((int *) &G_OBJECT (awaited)->ref_count) != 1)
+    return;
+
+  record->orphan_reported = TRUE;
+  add_lint ("orphaned-await", record->id,
+            g_strdup ("waits on a WeftFuture nothing else references: nothing can complete it"),
+            g_get_monotonic_time (), 0);
+}
+
+void
+weft_inspect_task_cancel_requested (WeftInspectRecord *record,
+                                    const char        *message,
+                                    guint              cancelling)
+{
+  WeftTask *requester = weft_task_get_current ();
+  CancelRequest request;
+
+  request.task = requester != NULL ? weft_task_get_id (requester) : 0;
+  request.time_us = g_get_monotonic_time ();
+  request.message = g_strdup (message);
+  record->last_requester = request.task;
+  STORE (record->cancelling, cancelling);
+
+  weft_spinlock_lock (&record->loop->lock);
+  if (record->cancel_requests == NULL)
+    {
+      record->cancel_requests = g_array_new (FALSE, FALSE, sizeof (CancelRequest));
+      g_array_set_clear_func (record->cancel_requests, cancel_request_clear);
+    }
+  if (record->cancel_requests->len == N_CANCEL_REQUESTS)
+    g_array_remove_index (record->cancel_requests, 0);
+  g_array_append_val (record->cancel_requests, request);
+  weft_spinlock_unlock (&record->loop->lock);
+  bump (record);
+}
+
+void
+weft_inspect_task_uncancelled (WeftInspectRecord *record,
+                               guint              cancelling)
+{
+  STORE (record->cancelling, cancelling);
+  if (cancelling == 0)
+    record->cancel_caught = 0;
+  bump (record);
+}
+
+void
+weft_inspect_task_renamed (WeftInspectRecord *record,
+                           const char        *name)
+{
+  set_string (record, &record->name, g_strdup (name));
+  bump (record);
+}
+
+void
+weft_inspect_task_grouped (WeftInspectRecord *record,
+                           guint64            group,
+                           guint64            owner)
+{
+  STORE (record->group, group);
+  STORE (record->group_owner, owner);
+  bump (record);
+}
+
+static char *
+format_error (const GError *error)
+{
+  return g_strdup_printf ("%s %d: %s", g_quark_to_string (error->domain), error->code, error->message);
+}
+
+/* Evicts the oldest finished records while more are kept than asked. */
+static void
+finish_record (WeftInspectRecord *record)
+{
+  WeftInspectLoop *loop = record->loop;
+  WeftInspectRecord *evicted = NULL;
+  guint limit = weft_inspect_registry_get_keep ();
+
+  weft_spinlock_lock (&loop->lock);
+  if (record->linked)
+    {
+      if (loop->finished_tail != NULL)
+        loop->finished_tail->finished_next = record;
+      else
+        loop->finished_head = record;
+      loop->finished_tail = record;
+      loop->n_finished++;
+      __atomic_add_fetch (&n_kept_finished, 1, __ATOMIC_RELAXED);
+    }
+  while (loop->finished_head != NULL &&
+         __atomic_load_n (&n_kept_finished, __ATOMIC_RELAXED) > limit)
+    {
+      WeftInspectRecord *oldest = loop->finished_head;
+
+      loop->finished_head = oldest->finished_next;
+      if (loop->finished_head == NULL)
+        loop->finished_tail = NULL;
+      loop->n_finished--;
+      __atomic_sub_fetch (&n_kept_finished, 1, __ATOMIC_RELAXED);
+      unlink_record (loop, oldest);
+      if (!LOAD (oldest->seen))
+        __atomic_add_fetch (&dropped, 1, __ATOMIC_RELAXED);
+      oldest->finished_next = evicted;
+      evicted = oldest;
+    }
+  weft_spinlock_unlock (&loop->lock);
+
+  while (evicted != NULL)
+    {
+      WeftInspectRecord *next = evicted->finished_next;
+
+      record_unref (evicted);
+      evicted = next;
+    }
+}
+
+void
+weft_inspect_task_completed (WeftInspectRecord *record,
+                             const GValue      *value,
+                             const GError      *error,
+                             guint              cancelling)
+{
+  gint64 now = MAX (LOAD (record->loop->last_tick), record->state_since);
+  gboolean cancelled = weft_error_is_cancelled (error);
+  int state = cancelled ? WEFT_INSPECT_CANCELLED : error != NULL ? WEFT_INSPECT_FAILED : WEFT_INSPECT_DONE;
+
+  if (record->state != WEFT_INSPECT_RUNNING)
+    settle_state_time (record, now);
+  STORE (record->state, state);
+  STORE (record->finished_us, g_get_monotonic_time ());
+  STORE (record->cancelling, cancelling);
+  STORE (record->awaits_task, 0);
+  STORE (record->awaited_type, 0);
+  STORE (record->sleep_us, 0);
+  if (cancelled)
+    STORE (record->cancelled_by, record->last_requester);
+
+  if (error != NULL && !cancelled)
+    set_string (record, &record->error, format_error (error));
+  else if (!cancelled)
+    set_string (record, &record->result, value != NULL && G_IS_VALUE (value)
+                                         ? g_strdup_value_contents (value) : g_strdup (""));
+  g_clear_pointer (&record->map_seen, weft_context_map_unref);
+  record->task = NULL;
+  bump (record);
+
+  if (!cancelled && cancelling > 0)
+    add_lint ("swallowed-cancel", record->id,
+              g_strdup_printf ("finished %s with %u cancellation request%s standing: "
+                               "a cancellation was swallowed without weft_task_uncancel()",
+                               state_name (state), cancelling, cancelling == 1 ? "" : "s"),
+              g_get_monotonic_time (), 0);
+
+  __atomic_sub_fetch (&record->loop->n_unfinished, 1, __ATOMIC_RELAXED);
+  finish_record (record);
+}
+
+/* Any thread: the task's last reference. */
+void
+weft_inspect_task_finalized (WeftInspectRecord *record,
+                             const GError      *unread_error)
+{
+  if (unread_error != NULL)
+    add_lint ("unread-error", record->id,
+              g_strdup_printf ("failed and nobody read its error: %s", unread_error->message),
+              g_get_monotonic_time (), 0);
+
+  /* Never finished: it leaves with its task. */
+  if (LOAD (record->state) < WEFT_INSPECT_DONE)
+    {
+      gboolean linked;
+
+      weft_spinlock_lock (&record->loop->lock);
+      linked = record->linked;
+      if (linked)
+        unlink_record (record->loop, record);
+      weft_spinlock_unlock (&record->loop->lock);
+      __atomic_sub_fetch (&record->loop->n_unfinished, 1, __ATOMIC_RELAXED);
+      if (linked)
+        record_unref (record);
+    }
+  record_unref (record);
+}
+
+void
+weft_inspect_registry_note_exit (void)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+
+  if (!__atomic_load_n (&weft_inspect_on, __ATOMIC_RELAXED))
+    return;
+
+  pthread_mutex_lock (&registry_mutex);
+  for (WeftInspectLoop *loop = loops; loop != NULL; loop = loop->next)
+    {
+      weft_spinlock_lock (&loop->lock);
+      for (WeftInspectRecord *r = loop->head; r != NULL; r = r->next)
+        {
+          int state = LOAD (r->state);
+
+          if (state >= WEFT_INSPECT_DONE)
+            continue;
+          g_ptr_array_add (found, g_strdup_printf ("%" G_GUINT64_FORMAT, r->id));
+          g_ptr_array_add (found, r->name != NULL ? g_strdup (r->name)
+                                                  : g_strdup_printf ("Task-%" G_GUINT64_FORMAT, r->id));
+          g_ptr_array_add (found, g_strdup (state_name (state)));
+        }
+      weft_spinlock_unlock (&loop->lock);
+    }
+  pthread_mutex_unlock (&registry_mutex);
+
+  for (guint i = 0; i < found->len; i += 3)
+    {
+      const char *id = found->pdata[i], *name = found->pdata[i + 1], *state = found->pdata[i + 2];
+      char *message = g_strdup_printf ("still %s when the program exited", state);
+
+      g_printerr ("weft-inspect: pending-at-exit task %s '%s': %s\n", id, name, message);
+      add_lint ("pending-at-exit", g_ascii_strtoull (id, NULL, 10), message,
+                g_get_monotonic_time (), 0);
+    }
+}
+
+/* Collectors --------------------------------------------------------------- */
+
+/* A record as a collector copied it. */
+typedef struct
+{
+  guint64          id;
+  WeftInspectKind  kind;
+  gpointer         function;
+  GType            type;
+  gpointer         created_pc;
+  gint64           created_us;
+  guint64          parent;
+  guint            version;
+  int              state;
+  guint64          group;
+  guint64          group_owner;
+  guint64          cancelled_by;
+  guint            cancelling;
+  guint64          steps;
+  gint64           busy;
+  gint64           waiting;
+  gint64           idle;
+  gint64           longest;
+  guint32          histogram[N_BUCKETS];
+  gint64           state_since;
+  gint64           finished_us;
+  guint64          awaits_task;
+  GType            awaited_type;
+  guint            awaited_n;
+  gint64           sleep_us;
+  char            *name;
+  char            *site_function;
+  char            *site_file;
+  int              site_line;
+  GArray          *awaits;
+  GArray          *cancel_requests;
+  GPtrArray       *context;
+  char            *result;
+  char            *error;
+} Snapshot;
+
+static void
+snapshot_free (gpointer data)
+{
+  Snapshot *s = data;
+
+  g_free (s->name);
+  g_free (s->site_function);
+  g_free (s->site_file);
+  g_clear_pointer (&s->awaits, g_array_unref);
+  g_clear_pointer (&s->cancel_requests, g_array_unref);
+  g_clear_pointer (&s->context, g_ptr_array_unref);
+  g_free (s->result);
+  g_free (s->error);
+  g_free (s);
+}
+
+static GArray *
+copy_cancel_requests (GArray *requests)
+{
+  GArray *copy;
+
+  if (requests == NULL)
+    return NULL;
+  copy = g_array_sized_new (FALSE, FALSE, sizeof (CancelRequest), requests->len);
+  g_array_set_clear_func (copy, cancel_request_clear);
+  for (guint i = 0; i < requests->len; i++)
+    {
+      CancelRequest request = g_array_index (requests, CancelRequest, i);
+
+      request.message = g_strdup (request.message);
+      g_array_append_val (copy, request);
+    }
+  return copy;
+}
+
+/* Under the loop lock: copies, nothing more. */
+static Snapshot *
+snapshot_record (WeftInspectRecord *r)
+{
+  Snapshot *s = g_new0 (Snapshot, 1);
+
+  s->id = r->id;
+  s->kind = r->kind;
+  s->function = r->function;
+  s->type = r->type;
+  s->created_pc = r->created_pc;
+  s->created_us = r->created_us;
+  s->parent = r->parent;
+  s->version = LOAD (r->version);
+  s->state = LOAD (r->state);
+  s->group = LOAD (r->group);
+  s->group_owner = LOAD (r->group_owner);
+  s->cancelled_by = LOAD (r->cancelled_by);
+  s->cancelling = LOAD (r->cancelling);
+  s->steps = LOAD (r->steps);
+  s->busy = LOAD (r->busy);
+  s->waiting = LOAD (r->waiting);
+  s->idle = LOAD (r->idle);
+  s->longest = LOAD (r->longest);
+  for (guint i = 0; i < N_BUCKETS; i++)
+    s->histogram[i] = LOAD (r->histogram[i]);
+  s->state_since = LOAD (r->state_since);
+  s->finished_us = LOAD (r->finished_us);
+  s->awaits_task = LOAD (r->awaits_task);
+  s->awaited_type = LOAD (r->awaited_type);
+  s->awaited_n = LOAD (r->awaited_n);
+  s->sleep_us = LOAD (r->sleep_us);
+  s->name = g_strdup (r->name);
+  s->site_function = g_strdup (r->site_function);
+  s->site_file = g_strdup (r->site_file);
+  s->site_line = r->site_line;
+  s->awaits = r->awaits != NULL ? g_array_copy (r->awaits) : NULL;
+  s->cancel_requests = copy_cancel_requests (r->cancel_requests);
+  if (r->context != NULL)
+    {
+      s->context = g_ptr_array_new_full (r->context->len, g_free);
+      for (guint i = 0; i < r->context->len; i++)
+        g_ptr_array_add (s->context, g_strdup (r->context->pdata[i]));
+    }
+  s->result = g_strdup (r->result);
+  s->error = g_strdup (r->error);
+  STORE (r->seen, TRUE);
+  return s;
+}
+
+typedef struct
+{
+  guint64  number;
+  char    *thread;
+  guint64  current_task;
+  gint64   step_start;
+  gint64   iteration_us;
+  gboolean polling;
+  guint    n_unfinished;
+} LoopSnapshot;
+
+typedef struct
+{
+  GPtrArray *loops;     /* LoopSnapshot */
+  GPtrArray *tasks;     /* Snapshot, loop by loop, oldest first */
+  GHashTable *by_id;    /* id → Snapshot */
+  GPtrArray *lints;     /* Lint copies */
+  gint64     now_ticks;
+} State;
+
+static void
+loop_snapshot_free (gpointer data)
+{
+  LoopSnapshot *l = data;
+
+  g_free (l->thread);
+  g_free (l);
+}
+
+static void
+lint_free (gpointer data)
+{
+  Lint *lint = data;
+
+  g_free (lint->kind);
+  g_free (lint->message);
+  g_free (lint);
+}
+
+static void
+state_clear (State *state)
+{
+  g_ptr_array_unref (state->loops);
+  g_ptr_array_unref (state->tasks);
+  g_hash_table_unref (state->by_id);
+  g_ptr_array_unref (state->lints);
+}
+
+static void
+take_state (State *state)
+{
+  state->loops = g_ptr_array_new_with_free_func (loop_snapshot_free);
+  state->tasks = g_ptr_array_new_with_free_func (snapshot_free);
+  state->by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  state->lints = g_ptr_array_new_with_free_func (lint_free);
+
+  pthread_mutex_lock (&registry_mutex);
+  state->now_ticks = clock_ticks ();
+  for (WeftInspectLoop *loop = loops; loop != NULL; loop = loop->next)
+    {
+      LoopSnapshot *l = g_new0 (LoopSnapshot, 1);
+      gboolean alive;
+
+      weft_spinlock_lock (&loop->lock);
+      alive = LOAD (loop->alive);
+      l->number = loop->number;
+      l->thread = g_strdup (loop->thread_name != NULL ? loop->thread_name : "");
+      for (WeftInspectRecord *r = loop->head; r != NULL; r = r->next)
+        g_ptr_array_add (state->tasks, snapshot_record (r));
+      weft_spinlock_unlock (&loop->lock);
+
+      l->current_task = LOAD (loop->current_task);
+      l->step_start = LOAD (loop->step_start);
+      l->iteration_us = LOAD (loop->iteration_us);
+      l->polling = LOAD (loop->polling);
+      l->n_unfinished = LOAD (loop->n_unfinished);
+      if (alive && (loop->head != NULL || l->n_unfinished > 0))
+        g_ptr_array_add (state->loops, l);
+      else
+        loop_snapshot_free (l);
+    }
+  for (guint i = 0; lints != NULL && i < lints->len; i++)
+    {
+      Lint *lint = g_memdup2 (lints->pdata[i], sizeof (Lint));
+
+      lint->kind = g_strdup (lint->kind);
+      lint->message = g_strdup (lint->message);
+      g_ptr_array_add (state->lints, lint);
+    }
+  pthread_mutex_unlock (&registry_mutex);
+
+  for (guint i = 0; i < state->tasks->len; i++)
+    {
+      Snapshot *s = state->tasks->pdata[i];
+
+      g_hash_table_insert (state->by_id, &s->id, s);
+    }
+}
+
+/* pc → text, symbolized once per address on the inspector thread. */
+static char *
+symbolize (gpointer pc,
+           gboolean is_return_address,
+           gboolean with_line)
+{
+  gpointer key = GSIZE_TO_POINTER (GPOINTER_TO_SIZE (pc) | (with_line ? 1 : 0));
+  WeftSymbol symbol = { NULL, NULL, 0 };
+  const char *cached;
+  char *text;
+
+  if (pc == NULL)
+    return g_strdup ("");
+
+  pthread_mutex_lock (&registry_mutex);
+  cached = g_hash_table_lookup (symbols, key);
+  text = g_strdup (cached);
+  pthread_mutex_unlock (&registry_mutex);
+  if (text != NULL)
+    return text;
+
+  weft_symbolize (GPOINTER_TO_SIZE (pc), is_return_address, &symbol);
+  if (with_line)
+    {
+      g_autofree char *base = symbol.file != NULL ? g_path_get_basename (symbol.file) : NULL;
+
+      text = base != NULL ? g_strdup_printf ("%s:%u", base, symbol.line)
+                          : symbol.function != NULL ? g_strdup_printf ("%s+?", symbol.function)
+                                                    : g_strdup ("");
+    }
+  else
+    text = g_strdup (symbol.function != NULL ? symbol.function : "");
+  weft_symbol_clear (&symbol);
+
+  pthread_mutex_lock (&registry_mutex);
+  g_hash_table_replace (symbols, key, g_strdup (text));
+  pthread_mutex_unlock (&registry_mutex);
+  return text;
+}
+
+static char *
+task_name (const Snapshot *s)
+{
+  return s->name != NULL ? g_strdup (s->name) : g_strdup_printf ("Task-%" G_GUINT64_FORMAT, s->id);
+}
+
+static char *
+describe_awaited (const State    *state,
+                  const Snapshot *s)
+{
+  const Snapshot *task;
+
+  if (s->state != WEFT_INSPECT_SUSPENDED)
+    return g_strdup ("");
+  if (s->awaited_type == 0)
+    return g_strdup_printf ("sleep %.3f s", s->sleep_us / (double) G_USEC_PER_SEC);
+  if (s->awaited_n > 0)
+    return g_strdup_printf ("%s of %u", g_type_name (s->awaited_type), s->awaited_n);
+  if (s->awaits_task != 0 && g_type_is_a (s->awaited_type, WEFT_TYPE_TASK))
+    {
+      task = g_hash_table_lookup (state->by_id, &s->awaits_task);
+      if (task != NULL)
+        {
+          g_autofree char *name = task_name (task);
+
+          return g_strdup_printf ("Task '%s' (%" G_GUINT64_FORMAT ")", name, s->awaits_task);
+        }
+      return g_strdup_printf ("Task (%" G_GUINT64_FORMAT ")", s->awaits_task);
+    }
+  return g_strdup (g_type_name (s->awaited_type));
+}
+
+static const char *
+kind_name (WeftInspectKind kind)
+{
+  switch (kind)
+    {
+    case WEFT_INSPECT_KIND_FIBER:
+      return "fiber";
+    case WEFT_INSPECT_KIND_STACKLESS:
+      return "stackless";
+    case WEFT_INSPECT_KIND_BINDING:
+    default:
+      return "binding";
+    }
+}
+
+/* Every key of a task, in the XML's order. */
+static GPtrArray *
+task_entries (const State    *state,
+              const Snapshot *s)
+{
+  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  GVariantBuilder builder;
+  gint64 spent = MAX (state->now_ticks - s->state_since, 0);
+  gint64 waiting = s->waiting + (s->state == WEFT_INSPECT_SCHEDULED ? spent : 0);
+  gint64 idle = s->idle + (s->state == WEFT_INSPECT_SUSPENDED ? spent : 0);
+  gint64 busy = s->busy + (s->state == WEFT_INSPECT_RUNNING ? spent : 0);
+  char *text;
+
+#define ADD_ENTRY(key, value) \
+  g_ptr_array_add (entries, g_variant_ref_sink (g_variant_new_dict_entry (g_variant_new_string (key), \
+                                                                          g_variant_new_variant (value))))
+
+  ADD_ENTRY ("id", g_variant_new_uint64 (s->id));
+  text = task_name (s);
+  ADD_ENTRY ("name", g_variant_new_take_string (text));
+  ADD_ENTRY ("state", g_variant_new_string (state_name (s->state)));
+  ADD_ENTRY ("kind", g_variant_new_string (kind_name (s->kind)));
+  text = s->kind == WEFT_INSPECT_KIND_BINDING ? g_strdup (g_type_name (s->type))
+                                              : symbolize (s->function, FALSE, FALSE);
+  ADD_ENTRY ("function", g_variant_new_take_string (text));
+  ADD_ENTRY ("created-at", g_variant_new_take_string (symbolize (s->created_pc, TRUE, TRUE)));
+  ADD_ENTRY ("created-us", g_variant_new_int64 (s->created_us));
+  ADD_ENTRY ("parent", g_variant_new_uint64 (s->parent));
+  ADD_ENTRY ("group", g_variant_new_uint64 (s->group));
+  ADD_ENTRY ("group-owner", g_variant_new_uint64 (s->group_owner));
+  ADD_ENTRY ("site", g_variant_new ("(ssi)", s->site_function != NULL ? s->site_function : "",
+                                    s->site_file != NULL ? s->site_file : "", s->site_line));
+
+  if (s->state == WEFT_INSPECT_SUSPENDED && s->awaits != NULL)
+    ADD_ENTRY ("awaits", g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, s->awaits->data,
+                                                    s->awaits->len, sizeof (guint64)));
+  else
+    ADD_ENTRY ("awaits", g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, &s->awaits_task,
+                                                    s->state == WEFT_INSPECT_SUSPENDED && s->awaits_task != 0,
+                                                    sizeof (guint64)));
+  ADD_ENTRY ("awaited", g_variant_new_take_string (describe_awaited (state, s)));
+  ADD_ENTRY ("cancelling", g_variant_new_uint32 (s->cancelling));
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(txs)"));
+  for (guint i = 0; s->cancel_requests != NULL && i < s->cancel_requests->len; i++)
+    {
+      CancelRequest *request = &g_array_index (s->cancel_requests, CancelRequest, i);
+
+      g_variant_builder_add (&builder, "(txs)", request->task, request->time_us,
+                             request->message != NULL ? request->message : "");
+    }
+  ADD_ENTRY ("cancel-requests", g_variant_builder_end (&builder));
+  ADD_ENTRY ("cancelled-by", g_variant_new_uint64 (s->cancelled_by));
+  ADD_ENTRY ("busy-us", g_variant_new_int64 (ticks_to_us (busy)));
+  ADD_ENTRY ("waiting-us", g_variant_new_int64 (ticks_to_us (waiting)));
+  ADD_ENTRY ("idle-us", g_variant_new_int64 (ticks_to_us (idle)));
+  ADD_ENTRY ("steps", g_variant_new_uint64 (s->steps));
+  ADD_ENTRY ("longest-step-us", g_variant_new_int64 (ticks_to_us (s->longest)));
+  ADD_ENTRY ("histogram", g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, s->histogram,
+                                                     N_BUCKETS, sizeof (guint32)));
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ss)"));
+  for (guint i = 0; s->context != NULL && i + 1 < s->context->len; i += 2)
+    g_variant_builder_add (&builder, "(ss)", s->context->pdata[i], s->context->pdata[i + 1]);
+  ADD_ENTRY ("context", g_variant_builder_end (&builder));
+
+  ADD_ENTRY ("result", g_variant_new_string (s->result != NULL ? s->result : ""));
+  ADD_ENTRY ("error", g_variant_new_string (s->error != NULL ? s->error : ""));
+  ADD_ENTRY ("finished-us", g_variant_new_int64 (s->finished_us));
+#undef ADD_ENTRY
+
+  return entries;
+}
+
+static GVariant *
+dict_of_entries (GPtrArray *entries)
+{
+  return g_variant_new_array (G_VARIANT_TYPE ("{sv}"), (GVariant **) entries->pdata, entries->len);
+}
+
+static GVariant *
+lint_variant (const Lint *lint)
+{
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "kind", "s", lint->kind);
+  g_variant_dict_insert (&dict, "task", "t", lint->task);
+  g_variant_dict_insert (&dict, "message", "s", lint->message != NULL ? lint->message : "");
+  g_variant_dict_insert (&dict, "count", "u", lint->count);
+  g_variant_dict_insert (&dict, "first-us", "x", lint->first_us);
+  g_variant_dict_insert (&dict, "last-us", "x", lint->last_us);
+  g_variant_dict_insert (&dict, "worst-us", "x", lint->worst_us);
+  return g_variant_dict_end (&dict);
+}
+
+static GVariant *
+loops_variant (const State *state)
+{
+  GVariantBuilder builder;
+  gint64 now_us = g_get_monotonic_time ();
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < state->loops->len; i++)
+    {
+      LoopSnapshot *l = state->loops->pdata[i];
+      gint64 step_us = l->current_task != 0 ? ticks_to_us (MAX (state->now_ticks - l->step_start, 0)) : 0;
+      gint64 since = l->iteration_us != 0 ? MAX (now_us - l->iteration_us, 0) : 0;
+      GVariantDict dict;
+
+      g_variant_dict_init (&dict, NULL);
+      g_variant_dict_insert (&dict, "id", "t", l->number);
+      g_variant_dict_insert (&dict, "thread", "s", l->thread);
+      g_variant_dict_insert (&dict, "current-task", "t", l->current_task);
+      g_variant_dict_insert (&dict, "step-us", "x", step_us);
+      g_variant_dict_insert (&dict, "since-iteration-us", "x", since);
+      g_variant_dict_insert (&dict, "blocked", "b",
+                             step_us > BLOCKED_US || (!l->polling && since > BLOCKED_US));
+      g_variant_dict_insert (&dict, "tasks", "u", l->n_unfinished);
+      g_variant_builder_add_value (&builder, g_variant_dict_end (&dict));
+    }
+  return g_variant_builder_end (&builder);
+}
+
+static void
+begin_batch (GVariantDict *dict,
+             gboolean      full)
+{
+  g_variant_dict_init (dict, NULL);
+  g_variant_dict_insert (dict, "version", "u", 1);
+  g_variant_dict_insert (dict, "full", "b", full);
+  g_variant_dict_insert (dict, "seq", "t", __atomic_add_fetch (&last_seq, 1, __ATOMIC_RELAXED));
+  g_variant_dict_insert (dict, "time", "x", g_get_monotonic_time ());
+  g_variant_dict_insert (dict, "realtime", "x", g_get_real_time ());
+  if (full)
+    {
+      const char *program = g_get_prgname ();
+
+      g_variant_dict_insert (dict, "pid", "u", (guint32) getpid ());
+      g_variant_dict_insert (dict, "program", "s", program != NULL ? program : "");
+    }
+  g_variant_dict_insert (dict, "keep", "u", weft_inspect_registry_get_keep ());
+  g_variant_dict_insert (dict, "dropped", "t", __atomic_load_n (&dropped, __ATOMIC_RELAXED));
+}
+
+/* What a collector last sent of a task: its version and every key. */
+typedef struct
+{
+  guint       version;
+  GHashTable *values;    /* key → GVariant */
+} Sent;
+
+static void
+sent_free (gpointer data)
+{
+  Sent *sent = data;
+
+  g_hash_table_unref (sent->values);
+  g_free (sent);
+}
+
+struct _WeftInspectCollector
+{
+  GHashTable *sent;          /* id → Sent */
+  GHashTable *lints_sent;    /* "kind/task" → version */
+};
+
+WeftInspectCollector *
+weft_inspect_collector_new (void)
+{
+  WeftInspectCollector *self = g_new0 (WeftInspectCollector, 1);
+
+  self->sent = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, sent_free);
+  self->lints_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return self;
+}
+
+void
+weft_inspect_collector_free (WeftInspectCollector *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_unref (self->sent);
+  g_hash_table_unref (self->lints_sent);
+  g_free (self);
+}
+
+GVariant *
+weft_inspect_collector_full (WeftInspectCollector *self)
+{
+  GVariantBuilder tasks, lint_list;
+  GVariantDict batch;
+  State state;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  take_state (&state);
+  begin_batch (&batch, TRUE);
+  g_variant_dict_insert_value (&batch, "loops", loops_variant (&state));
+
+  g_variant_builder_init (&tasks, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < state.tasks->len; i++)
+    {
+      g_autoptr(GPtrArray) entries = task_entries (&state, state.tasks->pdata[i]);
+
+      g_variant_builder_add_value (&tasks, dict_of_entries (entries));
+    }
+  g_variant_dict_insert_value (&batch, "tasks", g_variant_builder_end (&tasks));
+
+  g_variant_builder_init (&lint_list, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < state.lints->len; i++)
+    g_variant_builder_add_value (&lint_list, lint_variant (state.lints->pdata[i]));
+  g_variant_dict_insert_value (&batch, "lints", g_variant_builder_end (&lint_list));
+
+  state_clear (&state);
+  return g_variant_dict_end (&batch);
+}
+
+/* The keys of @s that changed since @sent, which is updated. */
+static GVariant *
+task_delta (const State    *state,
+            const Snapshot *s,
+            Sent           *sent)
+{
+  g_autoptr(GPtrArray) entries = task_entries (state, s);
+  g_autoptr(GPtrArray) changed = g_ptr_array_new ();
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      GVariant *entry = entries->pdata[i];
+      g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
+      const char *name = g_variant_get_string (key, NULL);
+      GVariant *before = g_hash_table_lookup (sent->values, name);
+
+      if (i == 0 || before == NULL || !g_variant_equal (before, entry))
+        g_ptr_array_add (changed, entry);
+      if (before == NULL || !g_variant_equal (before, entry))
+        g_hash_table_replace (sent->values, g_strdup (name), g_variant_ref (entry));
+    }
+  return g_variant_new_array (G_VARIANT_TYPE ("{sv}"), (GVariant **) changed->pdata, changed->len);
+}
+
+GVariant *
+weft_inspect_collector_delta (WeftInspectCollector *self)
+{
+  GVariantBuilder tasks, removed, lint_list;
+  GVariantDict batch;
+  GHashTableIter iter;
+  gpointer key, value;
+  State state;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  take_state (&state);
+  begin_batch (&batch, FALSE);
+  g_variant_dict_insert_value (&batch, "loops", loops_variant (&state));
+
+  g_variant_builder_init (&tasks, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < state.tasks->len; i++)
+    {
+      Snapshot *s = state.tasks->pdata[i];
+      Sent *sent = g_hash_table_lookup (self->sent, &s->id);
+
+      /* Running and waiting tasks' times change without a new version. */
+      if (sent != NULL && sent->version == s->version &&
+          s->state != WEFT_INSPECT_RUNNING && s->state != WEFT_INSPECT_SCHEDULED &&
+          s->state != WEFT_INSPECT_SUSPENDED)
+        continue;
+      if (sent == NULL)
+        {
+          sent = g_new0 (Sent, 1);
+          sent->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                (GDestroyNotify) g_variant_unref);
+          g_hash_table_insert (self->sent, g_memdup2 (&s->id, sizeof s->id), sent);
+        }
+      sent->version = s->version;
+      {
+        GVariant *delta = task_delta (&state, s, sent);
+
+        if (g_variant_n_children (delta) > 1)
+          g_variant_builder_add_value (&tasks, delta);
+        else
+          g_variant_unref (g_variant_ref_sink (delta));
+      }
+    }
+  g_variant_dict_insert_value (&batch, "tasks", g_variant_builder_end (&tasks));
+
+  g_variant_builder_init (&removed, G_VARIANT_TYPE ("at"));
+  g_hash_table_iter_init (&iter, self->sent);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!g_hash_table_contains (state.by_id, key))
+      {
+        g_variant_builder_add (&removed, "t", *(guint64 *) key);
+        g_hash_table_iter_remove (&iter);
+      }
+  g_variant_dict_insert_value (&batch, "removed", g_variant_builder_end (&removed));
+
+  g_variant_builder_init (&lint_list, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < state.lints->len; i++)
+    {
+      Lint *lint = state.lints->pdata[i];
+      char *lint_key = g_strdup_printf ("%s/%" G_GUINT64_FORMAT, lint->kind, lint->task);
+      gpointer version;
+
+      if (g_hash_table_lookup_extended (self->lints_sent, lint_key, NULL, &version) &&
+          GPOINTER_TO_UINT (version) == lint->version)
+        {
+          g_free (lint_key);
+          continue;
+        }
+      g_hash_table_replace (self->lints_sent, lint_key, GUINT_TO_POINTER (lint->version));
+      g_variant_builder_add_value (&lint_list, lint_variant (lint));
+    }
+  g_variant_dict_insert_value (&batch, "lints", g_variant_builder_end (&lint_list));
+
+  state_clear (&state);
+  return g_variant_dict_end (&batch);
+}
+
+/* Invoking on a task's thread ---------------------------------------------- */
+
+typedef struct
+{
+  guint64              id;
+  WeftInspectLoop     *loop;
+  WeftInspectTaskFunc  func;
+  gpointer             user_data;
+  GDestroyNotify       notify;
+} Invocation;
+
+static void
+invocation_free (gpointer data)
+{
+  Invocation *invocation = data;
+
+  if (invocation->notify != NULL)
+    invocation->notify (invocation->user_data);
+  loop_unref (invocation->loop);
+  g_free (invocation);
+}
+
+/* On the task's thread: its record's task pointer is only read here. */
+static gboolean
+invocation_run (gpointer data)
+{
+  Invocation *invocation = data;
+  WeftInspectLoop *loop = invocation->loop;
+  g_autoptr(WeftTask) task = NULL;
+
+  weft_spinlock_lock (&loop->lock);
+  for (WeftInspectRecord *r = loop->head; r != NULL; r = r->next)
+    if (r->id == invocation->id)
+      {
+        if (r->task != NULL)
+          task = g_object_ref (r->task);
+        break;
+      }
+  weft_spinlock_unlock (&loop->lock);
+
+  invocation->func (task, invocation->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+weft_inspect_invoke_on_task (guint64              task_id,
+                             WeftInspectTaskFunc  func,
+                             gpointer             user_data,
+                             GDestroyNotify       notify)
+{
+  WeftInspectLoop *found = NULL;
+  GMainContext *context = NULL;
+  Invocation *invocation;
+  GSource *source;
+
+  g_return_val_if_fail (func != NULL, FALSE);
+
+  pthread_mutex_lock (&registry_mutex);
+  for (WeftInspectLoop *loop = loops; loop != NULL && found == NULL; loop = loop->next)
+    {
+      weft_spinlock_lock (&loop->lock);
+      for (WeftInspectRecord *r = loop->head; r != NULL; r = r->next)
+        if (r->id == task_id)
+          {
+            /* An unfinished task holds its context: it is alive. */
+            if (LOAD (r->state) < WEFT_INSPECT_DONE)
+              {
+                found = loop_ref (loop);
+                context = g_main_context_ref (loop->context);
+              }
+            break;
+          }
+      weft_spinlock_unlock (&loop->lock);
+    }
+  pthread_mutex_unlock (&registry_mutex);
+
+  if (found == NULL)
+    {
+      if (notify != NULL)
+        notify (user_data);
+      return FALSE;
+    }
+
+  invocation = g_new0 (Invocation, 1);
+  invocation->id = task_id;
+  invocation->loop = found;
+  invocation->func = func;
+  invocation->user_data = user_data;
+  invocation->notify = notify;
+
+  /* A source, not g_main_context_invoke(): that would run here if nobody
+   * owns the context right now.
+   */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_static_name (source, "[weft] inspector invocation");
+  g_source_set_callback (source, invocation_run, invocation, invocation_free);
+  g_source_attach (source, context);
+  g_source_unref (source);
+  g_main_context_unref (context);
+  return TRUE;
+}
