@@ -17,7 +17,7 @@
 #include "weft-config.h"
 #include "weft-fiber-backtrace-private.h"
 
-#if defined (HAVE_LIBUNWIND) && (defined (__x86_64__) || defined (__aarch64__))
+#if defined (HAVE_LIBUNWIND) && defined (__LP64__) && (defined (__x86_64__) || defined (__aarch64__))
 # define WEFT_FIBER_BACKTRACE 1
 # define UNW_LOCAL_ONLY
 # include <libunwind.h>
