@@ -450,11 +450,13 @@ def ps_rows():
             problems.append('STEPS')
         assert not problems, f'{name}: wrong {", ".join(problems)} in {row}\n{out}'
 
-    id_of = {name: int(row['ID']) for name, row in by_name.items()}
-    assert ids(by_name['main']['AWAITS']) == {id_of[n] for n in GROUP_CHILDREN}, out
-    assert ids(by_name['gatherer']['AWAITS']) == {id_of['gather-a'], id_of['gather-b']}, out
-    for name in GROUP_CHILDREN | {'gather-a', 'gather-b'}:
-        assert not ids(by_name[name]['AWAITS']), f'{name} awaits no task:\n{out}'
+    # AWAITS: what it awaits, as the batch's "awaited" describes it or as
+    # the ids of the tasks in its "awaits"
+    tasks = {task['name']: task for task in snapshot()['tasks']}
+    for name, row in by_name.items():
+        awaited, awaits = tasks[name]['awaited'], set(tasks[name]['awaits'])
+        assert row['AWAITS'] == awaited or (awaits and ids(row['AWAITS']) == awaits), \
+            f'{name}: AWAITS {row["AWAITS"]!r}, the program says {awaited!r} / {awaits}\n{out}'
     assert not any(line.startswith('main loop blocked') for line in rest), out
 
 
@@ -552,6 +554,11 @@ def snapshot_over_dbus():
     messages = [request[2] for request in tasks['cancelled-one']['cancel-requests']]
     assert messages == ['stop it'], tasks['cancelled-one']['cancel-requests']
     assert tasks['cancelled-one']['cancel-requests'][0][0] == tasks['main']['id']
+    id_of = {name: task['id'] for name, task in tasks.items()}
+    assert set(tasks['main']['awaits']) == {id_of[n] for n in GROUP_CHILDREN}, tasks['main']
+    assert set(tasks['gatherer']['awaits']) == {id_of['gather-a'], id_of['gather-b']}
+    for name in GROUP_CHILDREN | {'gather-a', 'gather-b'}:
+        assert not tasks[name]['awaits'], f'{name} awaits {tasks[name]["awaits"]}'
     for name in GROUP_CHILDREN:
         assert tasks[name]['group'] != 0 and tasks[name]['group-owner'] == tasks['main']['id'], name
         assert tasks[name]['parent'] == tasks['main']['id'], name
@@ -690,9 +697,10 @@ def bad_requests_get_errors():
         connection.close_sync(None)
 
     # Garbage on the raw socket: the server hangs up, nothing else happens
-    for garbage in (b'\x00' + bytes(range(256)) * 8,
-                    b'\x00AUTH EXTERNAL 30\r\nBEGIN\r\n' + b'l\x01\x00\x01' + b'\xff' * 1000,
-                    b'\x00AUTH GARBAGE\r\n' * 100):
+    uid = ''.join(f'{ord(c):02x}' for c in str(os.geteuid()))
+    for garbage in (f'\x00AUTH EXTERNAL {uid}\r\nBEGIN\r\n'.encode() + b'l\x01\x00\x01' + b'\xff' * 1000,
+                    b'\x00AUTH GARBAGE\r\n' * 100,
+                    b'garbage without the leading nul\r\n' * 3):
         raw = socket.socket(socket.AF_UNIX)
         raw.settimeout(5)
         raw.connect(socket_path())
@@ -728,6 +736,43 @@ def bad_requests_get_errors():
             raw.close()
     assert target.proc.poll() is None, 'the target died'
     assert 'album-1' in ps()[1]
+
+
+def rss_kb(pid):
+    with open(f'/proc/{pid}/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+
+
+@test
+def endless_garbage_costs_bounded_memory():
+    """A peer that never ends its authentication line: the server must hang
+    up, or at least not keep what it sends"""
+    before = rss_kb(target.pid)
+    raw = socket.socket(socket.AF_UNIX)
+    raw.settimeout(5)
+    raw.connect(socket_path())
+    chunk = bytes(0x41 + i % 26 for i in range(65536))
+    sent, closed, deadline = 0, False, time.monotonic() + 8
+    try:
+        raw.sendall(b'\x00')
+        while sent < 16 << 20 and time.monotonic() < deadline:
+            raw.sendall(chunk)
+            sent += len(chunk)
+    except (ConnectionResetError, BrokenPipeError):
+        closed = True
+    except socket.timeout:
+        pass
+    try:
+        start = time.monotonic()
+        assert snapshot()['pid'] == target.pid and time.monotonic() - start < 5
+        growth = rss_kb(target.pid) - before
+    finally:
+        raw.close()
+    assert closed or growth < 4096, \
+        f'the target kept a connection that sent {sent >> 20} MB without a line end, ' \
+        f'and grew by {growth >> 10} MB'
 
 
 @test
@@ -768,14 +813,16 @@ def other_users_are_refused():
         return result.stdout
 
     other_user()
-    # With the file modes opened, the peer credentials check must refuse
+    # With the file modes opened, the peer credentials check must refuse:
+    # the connection is made, the authentication fails
     path, folder = socket_path(), os.path.dirname(socket_path())
     modes = stat.S_IMODE(os.stat(path).st_mode), stat.S_IMODE(os.stat(folder).st_mode)
     os.chmod(runtime_dir, 0o711)
     os.chmod(folder, 0o711)
     os.chmod(path, 0o666)
     try:
-        other_user()
+        refused = other_user()
+        assert 'Permission denied' not in refused, f'the modes did not open: {refused}'
     finally:
         os.chmod(path, modes[0])
         os.chmod(folder, modes[1])
@@ -809,6 +856,14 @@ def pending_tasks_reported_at_exit():
     assert record.returncode == 0 and re.search(r'recorded \d+ batches', err), err
     assert not os.path.exists(socket_path()), 'the socket is left behind'
     assert str(target.pid) not in cli('list').stdout.split()
+
+
+@test
+def no_criticals_in_the_target():
+    if target.proc.poll() is None:
+        raise AssertionError('the target is still running')
+    bad = [line for line in target.stderr if re.search(r'-(CRITICAL|ERROR) \*\*', line)]
+    assert not bad, f'{len(bad)} criticals, the first: {bad[0]}'
 
 
 def main():
@@ -847,7 +902,7 @@ def main():
 
     if target:
         target.kill()
-        if failures:
+        if failures and target.stderr:
             print('# target stderr:')
             for line in target.stderr[-30:]:
                 print(f'#   {line}')
