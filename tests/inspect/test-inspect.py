@@ -704,16 +704,22 @@ def bad_requests_get_errors():
         raw = socket.socket(socket.AF_UNIX)
         raw.settimeout(5)
         raw.connect(socket_path())
+        received = b''
         try:
             raw.sendall(garbage)
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
-                if not raw.recv(4096):
+                data = raw.recv(4096)
+                if not data:
                     break
+                received += data
             else:
-                raise AssertionError(f'the server kept a connection sending {garbage[:20]!r}…')
+                raise socket.timeout()
         except (ConnectionResetError, BrokenPipeError):
             pass
+        except socket.timeout:
+            raise AssertionError(f'the server kept for 5 s a connection that sent {garbage[:40]!r}…, '
+                                 f'answering {received[:80]!r}')
         finally:
             raw.close()
 
