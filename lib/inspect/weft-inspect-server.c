@@ -43,6 +43,7 @@
 #define MIN_PULL_INTERVAL_US    (MIN_INTERVAL_MS * 1000 / 2)
 #define OWNER_TIMEOUT_MS        1000
 #define FINAL_FLUSH_TIMEOUT_MS  200
+#define SWEEP_INTERVAL_S        1
 
 typedef struct _Server Server;
 
@@ -51,7 +52,6 @@ typedef struct
 {
   GDBusConnection *connection;
   guint            registration_id;
-  gulong           closed_id;
   guint            unflushed_replies;
 } Peer;
 
@@ -82,6 +82,7 @@ struct _Server
   GDBusServer          *dbus_server;
   GDBusAuthObserver    *observer;
   GHashTable           *peers;       /* GDBusConnection → Peer */
+  GSource              *sweep;       /* while there are peers */
   GPtrArray            *subscribers;
   WeftInspectCollector *collector;   /* the deltas all subscribers share */
   gint64                last_pull;
@@ -969,24 +970,42 @@ static const GDBusInterfaceVTable inspector_vtable = {
 static void
 peer_free (Peer *peer)
 {
-  if (peer->closed_id != 0)
-    g_signal_handler_disconnect (peer->connection, peer->closed_id);
   if (peer->registration_id != 0)
     g_dbus_connection_unregister_object (peer->connection, peer->registration_id);
   g_object_unref (peer->connection);
   g_free (peer);
 }
 
+/* GDBusServer makes its connections on a worker thread, so their
+ * GDBusConnection::closed is emitted on the global default context, which
+ * belongs to the program: closed connections are swept here instead.
+ */
 static void
-connection_closed (GDBusConnection *connection,
-                   gboolean         remote_peer_vanished,
-                   GError          *error,
-                   gpointer         user_data)
+server_remove_closed_peers (Server *self)
+{
+  GHashTableIter iter;
+  Peer *peer;
+
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &peer))
+    if (g_dbus_connection_is_closed (peer->connection))
+      {
+        server_remove_subscribers_of (self, peer->connection);
+        g_hash_table_iter_remove (&iter);
+      }
+}
+
+static gboolean
+server_sweep (gpointer user_data)
 {
   Server *self = user_data;
 
-  server_remove_subscribers_of (self, connection);
-  g_hash_table_remove (self->peers, connection);
+  server_remove_closed_peers (self);
+  if (g_hash_table_size (self->peers) > 0)
+    return G_SOURCE_CONTINUE;
+
+  g_clear_pointer (&self->sweep, g_source_unref);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -1006,8 +1025,15 @@ server_add_connection (Server           *self,
       peer_free (peer);
       return FALSE;
     }
-  peer->closed_id = g_signal_connect (connection, "closed", G_CALLBACK (connection_closed), self);
   g_hash_table_insert (self->peers, connection, peer);
+
+  if (self->sweep == NULL)
+    {
+      self->sweep = g_timeout_source_new_seconds (SWEEP_INTERVAL_S);
+      g_source_set_static_name (self->sweep, "[weft] inspector sweep");
+      g_source_set_callback (self->sweep, server_sweep, self, NULL);
+      g_source_attach (self->sweep, inspector_context);
+    }
   return TRUE;
 }
 
@@ -1018,6 +1044,8 @@ new_connection (GDBusServer     *dbus_server,
 {
   Server *self = user_data;
 
+  if (g_hash_table_size (self->peers) >= MAX_CONNECTIONS)
+    server_remove_closed_peers (self);
   if (g_hash_table_size (self->peers) >= MAX_CONNECTIONS
       || !server_add_connection (self, connection, NULL))
     g_dbus_connection_close (connection, NULL, NULL, NULL);
@@ -1225,6 +1253,11 @@ server_teardown (Server *self)
     g_dbus_connection_close (self->bus, NULL, NULL, NULL);
   g_clear_object (&self->bus);
   g_hash_table_remove_all (self->peers);
+  if (self->sweep != NULL)
+    {
+      g_source_destroy (self->sweep);
+      g_clear_pointer (&self->sweep, g_source_unref);
+    }
 
   current_server = NULL;
   g_main_loop_quit (self->loop);

@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "weft-inspect-server-private.h"
 #include "weft-inspect-hooks-private.h"
+#include "weft-inspect-server-private.h"
 #include "weft-scheduler-private.h"
 #include "weft-spinlock-private.h"
 #include "weft-tls-private.h"
