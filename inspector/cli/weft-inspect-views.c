@@ -540,6 +540,7 @@ weft_inspect_view_where (WeftInspectModel *model,
   g_autoptr(GString) value = g_string_new (NULL);
   const char *created_at = weft_inspect_task_get_string (task, "created-at");
   const char *text;
+  guint64 steps;
 
   g_string_append (out, "Task ");
   append_task_ref (out, model, id);
@@ -599,7 +600,7 @@ weft_inspect_view_where (WeftInspectModel *model,
               append_task_ref (out, model, by);
             }
           else
-            g_string_append (out, "no task (a client, or outside a task)");
+            g_string_append (out, "a client or code outside tasks");
           if (*message != '\0')
             g_string_append_printf (out, ": \"%s\"", message);
           g_string_append_c (out, '\n');
@@ -620,8 +621,9 @@ weft_inspect_view_where (WeftInspectModel *model,
   g_string_append (out, "Timing:\n");
   g_string_truncate (value, 0);
   append_duration (value, weft_inspect_task_get_int64 (task, "busy-us"));
-  g_string_append_printf (value, " in %" G_GUINT64_FORMAT " steps, longest ",
-                          weft_inspect_task_get_uint64 (task, "steps"));
+  steps = weft_inspect_task_get_uint64 (task, "steps");
+  g_string_append_printf (value, " in %" G_GUINT64_FORMAT " step%s, longest ",
+                          steps, steps == 1 ? "" : "s");
   append_duration (value, weft_inspect_task_get_int64 (task, "longest-step-us"));
   append_field (out, "busy", value->str);
   g_string_truncate (value, 0);

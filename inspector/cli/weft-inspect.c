@@ -156,10 +156,9 @@ cmd_list (int    argc,
           program = weft_inspect_model_get_program (model);
         }
       else
-        {
-          count = g_strdup ("?");
-          program = g_file_get_contents (comm_path, &comm, NULL, NULL) ? g_strstrip (comm) : "?";
-        }
+        count = g_strdup ("?");
+      if (model == NULL || *program == '\0')
+        program = g_file_get_contents (comm_path, &comm, NULL, NULL) ? g_strstrip (comm) : "?";
       weft_inspect_table_add_row (table, (const char *[]) { pid, program, count });
     }
 
@@ -544,7 +543,7 @@ static gboolean
 on_duration_over (gpointer user_data)
 {
   session_stop (user_data);
-  return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE;
 }
 
 static int

@@ -101,6 +101,13 @@ weft_inspect_connect (const char    *pid_or_path,
   g_autoptr(GError) local_error = NULL;
   GDBusConnection *connection;
 
+  if (is_pid (pid_or_path) &&
+      !process_exists (g_ascii_strtoull (pid_or_path, NULL, 10)))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "no process %s", pid_or_path);
+      return NULL;
+    }
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       if (is_pid (pid_or_path))

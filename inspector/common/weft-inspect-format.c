@@ -210,9 +210,13 @@ append_row (WeftInspectTable *self,
     {
       Column *c = &g_array_index (self->columns, Column, i);
 
+      if (i > 0)
+        g_string_append (out, "  ");
       append_cell (out, cells[i], widths[i], c->align, i == n - 1);
-      g_string_append (out, i == n - 1 ? "\n" : "  ");
     }
+  while (out->len > 0 && out->str[out->len - 1] == ' ')
+    g_string_truncate (out, out->len - 1);
+  g_string_append_c (out, '\n');
 }
 
 /* @max_width: 0 for no limit */
