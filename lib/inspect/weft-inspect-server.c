@@ -112,7 +112,6 @@ get_interface_info (void)
       g_autoptr(GDBusNodeInfo) node = NULL;
       g_autoptr(GError) error = NULL;
 
-      weft_inspect_register_resource ();
       xml = g_resource_lookup_data (weft_inspect_get_resource (),
                                     "/org/gnome/Weft/Inspector/org.gnome.Weft.Inspector1.xml",
                                     G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
