@@ -730,13 +730,20 @@ def bad_requests_get_errors():
             raw = socket.socket(socket.AF_UNIX)
             raw.connect(socket_path())
             silent.append(raw)
-        connections = [connect() for _ in range(16)]
+        # A full listen backlog (EAGAIN) is retried: the server accepts
+        # in its own time, but within the deadline
+        def connect_soon():
+            def attempt():
+                try:
+                    return connect()
+                except GLib.Error as error:
+                    if not error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.WOULD_BLOCK):
+                        raise
+            return until(attempt, 5, 'a connection while 64 silent ones are open')
+        connections = [connect_soon() for _ in range(16)]
         for c in connections:
             assert call(c, 'GetSnapshot').unpack()[0]['pid'] == target.pid
             c.close_sync(None)
-        start = time.monotonic()
-        assert snapshot()['pid'] == target.pid
-        assert time.monotonic() - start < 5
     finally:
         for raw in silent:
             raw.close()
