@@ -616,6 +616,8 @@ def record_and_replay():
     replay_out = cli('replay', path, 'ps').stdout
     replayed = {row['NAME']: row for row in parse_table(replay_out, PS_COLUMNS)[1]}
     assert sorted(replayed) == sorted(live), f'replayed:\n{replay_out}\nlive:\n{live_out}'
+    assert site_re('target_spawned_step', 'spawned').match(replayed['late-1']['AWAIT SITE']), \
+        f'late-1, spawned while recording, replayed as:\n{replay_out}'
     for name, row in live.items():
         # Suspended the whole time: only the idle time grows after the last batch
         same = {c: row[c] for c in PS_COLUMNS if c != 'IDLE'}

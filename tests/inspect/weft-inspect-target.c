@@ -230,15 +230,15 @@ target_main (WeftTask *task,
   keep_waiting_task (task);
 
   cancelled_one = weft_task_new ("cancelled-one", target_cancelled_one_step, NULL, NULL);
-  weft_sleep (0, NULL);  /* SITE:main-yield */
+  weft_sleep (0, NULL);
   weft_task_cancel (cancelled_one, "stop it");
-  if (weft_await (WEFT_FUTURE (cancelled_one), &error))  /* SITE:main-cancelled-one */
+  if (weft_await (WEFT_FUTURE (cancelled_one), &error))
     g_error ("cancelled-one was not cancelled");
   g_clear_error (&error);
 
   failing = weft_task_new ("failing", target_failing_step, NULL, NULL);
   while (!weft_future_is_done (WEFT_FUTURE (failing)))
-    weft_sleep (0, NULL);  /* SITE:main-failing */
+    weft_sleep (0, NULL);
   g_clear_object (&failing);
 
   gatherer = weft_fiber_new ("gatherer", target_gatherer, NULL, NULL);
