@@ -3,9 +3,49 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE 1   /* RTLD_NEXT, RTLD_DEFAULT, dladdr() */
+#endif
+
+#include <dlfcn.h>
+
+#include "weft-config.h"
 #include "weft-test-utils.h"
 #include "weft-fiber-backtrace-private.h"
 #include "weft-symbolize-private.h"
+
+#define LIBUNWIND_SONAME "libunwind.so.8"
+#define LIBDW_SONAME "libdw.so.1"
+
+/* Set in a subprocess to play a machine without libunwind and libdw. */
+static gboolean refuse_libraries;
+
+/* Interposes on libc's for Weft's calls: the executable comes first. */
+void *
+dlopen (const char *filename,
+        int         flags)
+{
+  static void *(*real_dlopen) (const char *, int);
+
+  if (refuse_libraries &&
+      (g_strcmp0 (filename, LIBUNWIND_SONAME) == 0 || g_strcmp0 (filename, LIBDW_SONAME) == 0))
+    return NULL;
+
+  if (real_dlopen == NULL)
+    real_dlopen = (void *(*) (const char *, int)) dlsym (RTLD_NEXT, "dlopen");
+  return real_dlopen (filename, flags);
+}
+
+static gboolean
+is_loaded (const char *soname)
+{
+  void *library = dlopen (soname, RTLD_NOLOAD | RTLD_LAZY);
+
+  if (library == NULL)
+    return FALSE;
+  dlclose (library);
+  return TRUE;
+}
 
 static gboolean
 have_libunwind (void)
@@ -255,6 +295,88 @@ test_symbolize_threads (void)
     g_thread_join (threads[i]);
 }
 
+/* Neither library is linked: a program that never asks for a backtrace
+ * does not load them, and loaded, libunwind's _Unwind_* stay its own.
+ */
+static void
+test_loaded_lazily (void)
+{
+  gboolean with_libunwind, with_libdw;
+  void *unwind_raise;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  g_assert_false (is_loaded (LIBUNWIND_SONAME));
+  g_assert_false (is_loaded (LIBDW_SONAME));
+
+  /* The backends load what they report. */
+  with_libunwind = have_libunwind ();
+  with_libdw = have_libdw ();
+  g_test_message ("backends: %s, %s", weft_fiber_backtrace_backend (), weft_symbolize_backend ());
+  g_assert_cmpint (is_loaded (LIBUNWIND_SONAME), ==, with_libunwind);
+  g_assert_cmpint (is_loaded (LIBDW_SONAME), ==, with_libdw);
+
+  /* RTLD_LOCAL: nothing of libunwind's is in the global scope. */
+  g_assert_null (dlsym (RTLD_DEFAULT, "__libunwind_Unwind_RaiseException"));
+  unwind_raise = dlsym (RTLD_DEFAULT, "_Unwind_RaiseException");
+  if (unwind_raise != NULL)
+    {
+      Dl_info info;
+
+      g_assert_cmpint (dladdr (unwind_raise, &info), !=, 0);
+      g_test_message ("_Unwind_RaiseException from %s", info.dli_fname);
+      g_assert_null (strstr (info.dli_fname, "libunwind"));
+    }
+}
+
+/* Built with both, run where neither can be loaded: said, not fatal. */
+static void
+test_libraries_missing (WeftTestLoop  *loop,
+                        gconstpointer  data)
+{
+  g_autoptr(WeftFuture) pending = NULL;
+  g_autoptr(WeftTask) fiber = NULL;
+  g_autoptr(GArray) pcs = NULL;
+  g_autoptr(GError) error = NULL;
+  WeftSymbol symbol = { NULL, };
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  refuse_libraries = TRUE;
+  g_assert_cmpstr (weft_fiber_backtrace_backend (), ==, "none");
+  g_assert_cmpstr (weft_symbolize_backend (), ==, "dladdr");
+
+  pending = weft_future_new ();
+  fiber = weft_fiber_new ("backtraced", backtrace_fiber_body, pending, NULL);
+  weft_test_pass ();
+  g_assert_true (weft_task_is_suspended (fiber));
+  pcs = weft_fiber_capture_backtrace (WEFT_FIBER (fiber), &error);
+  g_assert_null (pcs);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_test_message ("%s", error->message);
+#if defined (HAVE_LIBUNWIND) && defined (__LP64__) && (defined (__x86_64__) || defined (__aarch64__))
+  g_assert_true (g_str_has_prefix (error->message, LIBUNWIND_SONAME " could not be loaded: "));
+#endif
+
+  weft_symbolize ((guintptr) weft_fiber_new, FALSE, &symbol);
+  g_assert_cmpstr (symbol.function, ==, "weft_fiber_new");
+  g_assert_null (symbol.file);
+  weft_symbol_clear (&symbol);
+
+  weft_future_set_boolean (pending, TRUE);
+  weft_test_run_until_done (WEFT_FUTURE (fiber));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -266,6 +388,8 @@ main (int   argc,
   g_test_add_func ("/fiber-backtrace/symbolize-function", test_symbolize_function);
   g_test_add_func ("/fiber-backtrace/symbolize-unknown", test_symbolize_unknown);
   g_test_add_func ("/fiber-backtrace/symbolize-threads", test_symbolize_threads);
+  g_test_add_func ("/fiber-backtrace/loaded-lazily", test_loaded_lazily);
+  WEFT_TEST_ADD ("/fiber-backtrace/libraries-missing", test_libraries_missing);
 
   return g_test_run ();
 }

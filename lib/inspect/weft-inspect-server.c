@@ -91,7 +91,7 @@ struct _Server
   GDBusConnection      *bus;
   guint                 bus_name_id;
 
-  gboolean              final;
+  int                   final;       /* atomic: set by the stopping thread */
   guint                 final_flushes;
   GSource              *final_timeout;
 };
@@ -765,6 +765,15 @@ task_request_unref (TaskRequest *self)
   g_free (self);
 }
 
+/* On the owner thread, before reading the request: pairs with the store in
+ * task_request_start(), whatever the hand-off between the threads is.
+ */
+static void
+task_request_acquire (TaskRequest *self)
+{
+  (void) g_atomic_int_get (&self->state);
+}
+
 /* On the owner thread, after the answer is stored. */
 static void
 task_request_answer (TaskRequest *self)
@@ -795,6 +804,7 @@ task_request_start (TaskRequest           *self,
   g_source_set_callback (self->timeout, on_answer, task_request_ref (self),
                          (GDestroyNotify) task_request_unref);
   g_source_attach (self->timeout, inspector_context);
+  g_atomic_int_set (&self->state, REQUEST_PENDING);
 
   if (!weft_inspect_invoke_on_task (task_id, on_owner, task_request_ref (self),
                                     (GDestroyNotify) task_request_unref))
@@ -812,6 +822,7 @@ cancel_on_owner (WeftTask *task,
 {
   TaskRequest *request = user_data;
 
+  task_request_acquire (request);
   request->outcome = task != NULL && weft_task_cancel (task, request->message) ? "cancelled" : "done";
   task_request_answer (request);
 }
@@ -847,6 +858,7 @@ capture_on_owner (WeftTask *task,
   TaskRequest *request = user_data;
   g_autoptr(GError) error = NULL;
 
+  task_request_acquire (request);
   if (task == NULL)
     request->task_gone = TRUE;
   else if (!WEFT_IS_FIBER (task))
@@ -1337,7 +1349,7 @@ server_stop_on_thread (gpointer user_data)
 {
   Server *self = user_data;
 
-  if (self->final && self->subscribers->len > 0)
+  if (g_atomic_int_get (&self->final) && self->subscribers->len > 0)
     server_send_final_batches (self);
   else
     {
@@ -1423,7 +1435,7 @@ weft_inspect_server_stop (gboolean final)
   if (self == NULL)
     return;
 
-  self->final = final;
+  g_atomic_int_set (&self->final, final);
   g_main_context_invoke (inspector_context, server_stop_on_thread, self);
   g_thread_join (self->thread);
   server_free (self);

@@ -17,7 +17,9 @@ typedef struct
 } WeftSymbol;
 
 /* Thread-safe. With elfutils' libdw: function, file and line from the
- * debug information; without it, dladdr()'s function name only.
+ * debug information; without it (not built with it, or libdw.so.1
+ * missing at run time), dladdr()'s function name only. The first call,
+ * and weft_symbolize_backend()'s, loads libdw.
  * @pc is a return address when @is_return_address, so that the line is
  * the call's, not the next statement's.
  */

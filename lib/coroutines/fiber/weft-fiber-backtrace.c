@@ -8,6 +8,11 @@
  * weft-fiber-context-private.h says. Loaded into a libunwind context, they
  * let libunwind walk the fiber's frames as if it were the running code, by
  * the same DWARF call frame information a debugger uses.
+ *
+ * libunwind is loaded with dlopen() on the first capture, never linked:
+ * linked, its _Unwind_* functions would interpose on libgcc's in every
+ * program using Weft, C++ exceptions included. RTLD_LOCAL keeps them out
+ * of the global scope; its headers are only needed to build.
  */
 
 #ifndef _GNU_SOURCE
@@ -21,12 +26,79 @@
 # define WEFT_FIBER_BACKTRACE 1
 # define UNW_LOCAL_ONLY
 # include <libunwind.h>
+# include <dlfcn.h>
+# include <pthread.h>
+# include <string.h>
 #endif
 
 /* Deep enough to reach a fiber's entry from any sensible await. */
 #define MAX_FRAMES 64
 
 #ifdef WEFT_FIBER_BACKTRACE
+
+/* The library whose unw_*() work on this process, in the names its
+ * header gives them for this architecture (_ULx86_64_init_local, ...).
+ */
+#define LIBUNWIND_SONAME "libunwind.so.8"
+
+static struct
+{
+  __typeof__ (unw_init_local) *init_local;
+  __typeof__ (unw_get_reg)    *get_reg;
+  __typeof__ (unw_step)       *step;
+  __typeof__ (unw_strerror)   *strerror;
+} libunwind;
+
+static gboolean libunwind_loaded;
+static char *libunwind_load_error;   /* why not, owned */
+static pthread_once_t libunwind_once = PTHREAD_ONCE_INIT;
+
+static gboolean
+resolve (void        *library,
+         const char  *name,
+         void       **function)
+{
+  *function = dlsym (library, name);
+  if (*function != NULL)
+    return TRUE;
+  libunwind_load_error = g_strdup_printf ("%s lacks %s", LIBUNWIND_SONAME, name);
+  return FALSE;
+}
+
+static void
+load_libunwind (void)
+{
+  void *library = dlopen (LIBUNWIND_SONAME, RTLD_LOCAL | RTLD_NOW);
+
+  if (library == NULL)
+    {
+      const char *reason = dlerror ();
+
+      libunwind_load_error = g_strdup (reason != NULL ? reason : "unknown error");
+      return;
+    }
+
+  if (resolve (library, G_STRINGIFY (unw_init_local), (void **) &libunwind.init_local) &&
+      resolve (library, G_STRINGIFY (unw_get_reg), (void **) &libunwind.get_reg) &&
+      resolve (library, G_STRINGIFY (unw_step), (void **) &libunwind.step) &&
+      resolve (library, G_STRINGIFY (unw_strerror), (void **) &libunwind.strerror))
+    {
+      libunwind_loaded = TRUE;
+      return;
+    }
+
+  /* Partly usable is unusable. */
+  memset (&libunwind, 0, sizeof libunwind);
+  dlclose (library);
+}
+
+/* Thread-safe; loads libunwind on the first call only. */
+static gboolean
+have_libunwind (void)
+{
+  pthread_once (&libunwind_once, load_libunwind);
+  return libunwind_loaded;
+}
 
 /* The switch's frame sits below the stack pointer of instrumented code,
  * where AddressSanitizer may have left a dead frame's poison.
@@ -87,9 +159,17 @@ capture (WeftFiber  *fiber,
 {
   const WeftFiberContext *context = weft_fiber_peek_suspended_context (fiber);
   g_autoptr(GArray) pcs = NULL;
-  unw_context_t registers;
+  unw_context_t registers = { 0, };
   unw_cursor_t cursor;
   int status;
+
+  if (!have_libunwind ())
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   LIBUNWIND_SONAME " could not be loaded: %s; no native backtraces of fibers",
+                   libunwind_load_error);
+      return NULL;
+    }
 
   if (context == NULL)
     {
@@ -100,30 +180,24 @@ capture (WeftFiber  *fiber,
     }
 
   /* The registers the switch does not preserve are dead in the fiber
-   * anyway; the current ones do for them.
+   * anyway: zero does for them.
    */
-  if (unw_getcontext (&registers) != 0)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                           "libunwind could not read the registers");
-      return NULL;
-    }
   load_registers (context, &registers);
 
   pcs = g_array_sized_new (FALSE, FALSE, sizeof (guint64), 16);
-  status = unw_init_local (&cursor, &registers);
+  status = libunwind.init_local (&cursor, &registers);
   while (status >= 0 && pcs->len < MAX_FRAMES)
     {
       unw_word_t pc;
       guint64 pc64;
 
-      if (unw_get_reg (&cursor, UNW_REG_IP, &pc) < 0 || pc == 0)
+      if (libunwind.get_reg (&cursor, UNW_REG_IP, &pc) < 0 || pc == 0)
         break;
       pc64 = pc;
       g_array_append_val (pcs, pc64);
 
       /* 0: the outermost frame, whose return address is undefined. */
-      status = unw_step (&cursor);
+      status = libunwind.step (&cursor);
       if (status == 0)
         break;
     }
@@ -131,7 +205,7 @@ capture (WeftFiber  *fiber,
   if (pcs->len == 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "libunwind could not unwind the fiber: %s", unw_strerror (status));
+                   "libunwind could not unwind the fiber: %s", libunwind.strerror (status));
       return NULL;
     }
   /* A failed step deep down still leaves the useful innermost frames. */
@@ -164,7 +238,7 @@ const char *
 weft_fiber_backtrace_backend (void)
 {
 #ifdef WEFT_FIBER_BACKTRACE
-  return "libunwind";
+  return have_libunwind () ? "libunwind" : "none";
 #else
   return "none";
 #endif
