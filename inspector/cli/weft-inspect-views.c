@@ -800,7 +800,7 @@ weft_inspect_top_view (WeftInspectTop             *self,
       g_autofree char *id = g_strdup_printf ("%" G_GUINT64_FORMAT, weft_inspect_task_get_id (row->task));
       g_autofree char *percent = interval > 0 ? g_strdup_printf ("%.1f", 100.0 * row->recent / interval)
                                               : g_strdup ("-");
-      g_autofree char *recent = weft_inspect_format_duration (row->recent);
+      g_autofree char *recent = interval > 0 ? weft_inspect_format_duration (row->recent) : g_strdup ("-");
       g_autofree char *busy = weft_inspect_format_duration (row->busy);
       g_autofree char *steps = g_strdup_printf ("%" G_GUINT64_FORMAT, weft_inspect_task_get_uint64 (row->task, "steps"));
       g_autofree char *awaits = describe_awaits (row->task);

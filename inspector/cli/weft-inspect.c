@@ -351,11 +351,9 @@ typedef struct
   WeftInspectModel        *model;
   WeftInspectTop          *top;
   WeftInspectRecordWriter *writer;
-  WeftInspectViewStyle     style;
   GError                  *error;
   int                      iterations;
   int                      views;
-  gboolean                 program_exited;
 } Session;
 
 static void
@@ -377,10 +375,7 @@ on_closed (GDBusConnection *connection,
            GError          *error,
            gpointer         user_data)
 {
-  Session *session = user_data;
-
-  session->program_exited = TRUE;
-  session_stop (session);
+  session_stop (user_data);
 }
 
 static void
@@ -395,13 +390,13 @@ static void
 top_render (Session *session)
 {
   g_autoptr(GString) out = g_string_new (NULL);
+  WeftInspectViewStyle style = view_style ();
 
-  session->style = view_style ();
   if (isatty (STDOUT_FILENO))
     g_string_append (out, CLEAR_SCREEN);
   else if (session->views > 0)
     g_string_append_c (out, '\n');
-  weft_inspect_top_view (session->top, session->model, &session->style, out);
+  weft_inspect_top_view (session->top, session->model, &style, out);
   print_string (out);
   session->views++;
   if (session->iterations > 0 && session->views >= session->iterations)
@@ -490,7 +485,9 @@ cmd_top (int    argc,
   loop = g_main_loop_new (NULL, FALSE);
   model = weft_inspect_model_new ();
   top = weft_inspect_top_new ();
-  session = (Session) { loop, connection, model, top, NULL, view_style (), NULL, iterations, 0, FALSE };
+  session = (Session) {
+    .loop = loop, .connection = connection, .model = model, .top = top, .iterations = iterations,
+  };
 
   batch = weft_inspect_subscribe (connection, MIN (interval, 100), on_top_batch, &session,
                                   &subscription, &error);
@@ -586,7 +583,7 @@ cmd_record (int    argc,
     return fail ("%s", error->message);
 
   loop = g_main_loop_new (NULL, FALSE);
-  session = (Session) { loop, connection, NULL, NULL, writer, { 0 }, NULL, 0, 0, FALSE };
+  session = (Session) { .loop = loop, .connection = connection, .writer = writer };
 
   batch = weft_inspect_subscribe (connection, (guint) interval, on_record_batch, &session,
                                   &subscription, &error);
