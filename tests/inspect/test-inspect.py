@@ -646,18 +646,23 @@ def cancel_takes_effect():
 def answers_while_the_loop_is_blocked():
     target.send('spawn late-2')
     until(lambda: 'late-2' in ps()[1], 5, 'late-2 in ps')
-    target.send('block 1500')
+    # Long enough for several clients to start and answer, sanitizers or not
+    start = time.monotonic()
+    ps()
+    block_s = max(3.0, 8 * (time.monotonic() - start))
+    target.send(f'block {int(block_s * 1000)}')
     target.wait_line('blocking', 5)
     blocked_at = time.monotonic()
     seen = None
-    while seen is None and time.monotonic() - blocked_at < 1.0:
-        result = cli('ps', target.pid, timeout=1.4)
-        assert not target.has_line('unblocked'), \
+    while seen is None and time.monotonic() - blocked_at < block_s / 2:
+        result = cli('ps', target.pid, timeout=block_s - 0.2)
+        assert not target.has_line('unblocked') and time.monotonic() - blocked_at < block_s, \
             f'ps returned only after the block ({time.monotonic() - blocked_at:.2f} s)'
         seen = re.search(r"^main loop blocked for \d+(\.\d+)?\s?\S+ by task (\d+) 'blocker'$",
                          result.stdout, re.M)
     assert seen, f'ps does not say the loop is blocked by blocker:\n{result.stdout}'
-    outcome = cli('cancel', target.pid, 'late-2', timeout=1.4)
+    outcome = cli('cancel', target.pid, 'late-2',
+                  timeout=max(0.1, block_s - (time.monotonic() - blocked_at)))
     assert not target.has_line('unblocked'), 'cancel returned only after the block'
     assert re.search(r'\bqueued\b', outcome.stdout), outcome.stdout
 
