@@ -758,6 +758,54 @@ def bad_requests_get_errors():
     assert 'album-1' in ps()[1]
 
 
+def raw_authenticated_socket():
+    """A socket to the inspector, past the authentication, for messages
+    written by hand"""
+    raw = socket.socket(socket.AF_UNIX)
+    raw.settimeout(5)
+    raw.connect(socket_path())
+    uid = ''.join(f'{ord(c):02x}' for c in str(os.geteuid()))
+    raw.sendall(f'\x00AUTH EXTERNAL {uid}\r\n'.encode())
+    reply = b''
+    while not reply.endswith(b'\r\n'):
+        reply += raw.recv(1)
+    assert reply.startswith(b'OK '), reply
+    raw.sendall(b'BEGIN\r\n')
+    return raw
+
+
+@test
+def a_subscriber_that_never_reads_costs_bounded_memory():
+    raw = raw_authenticated_socket()
+    message = Gio.DBusMessage.new_method_call(None, OBJECT_PATH, INTERFACE, 'Subscribe')
+    message.set_body(GLib.Variant('(u)', (20,)))
+    message.set_serial(1)
+    raw.sendall(message.to_blob(Gio.DBusCapabilityFlags.NONE))
+    target.send('churn')
+    try:
+        until(lambda: 'churner' in ps()[1], 5, 'churner in ps')
+        # The socket buffers fill up first; then only the program can hold
+        # what the subscriber does not read
+        time.sleep(1.5)
+        before = rss_kb(target.pid)
+        time.sleep(3)
+        growth = rss_kb(target.pid) - before
+        start = time.monotonic()
+        assert snapshot()['pid'] == target.pid and time.monotonic() - start < 5
+        assert growth < 8192, f'the target grew by {growth >> 10} MB in 3 s for a subscriber ' \
+                              'that never reads'
+        # It was subscribed all along: batches are waiting to be read
+        received = 0
+        deadline = time.monotonic() + 5
+        while received < 64 << 10 and time.monotonic() < deadline:
+            received += len(raw.recv(65536))
+        assert received >= 64 << 10, f'only {received} bytes of batches for the subscriber'
+    finally:
+        cli('cancel', target.pid, 'churner', expect_rc=None)
+        raw.close()
+    until(lambda: 'churner' not in ps()[1], 5, 'the churner to end')
+
+
 def rss_kb(pid):
     with open(f'/proc/{pid}/status') as f:
         for line in f:

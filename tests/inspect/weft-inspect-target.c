@@ -9,6 +9,8 @@
  *   block MS     a task "blocker" runs one step that blocks the main loop for
  *                MS milliseconds; it prints "blocking" first, "unblocked" after
  *   spawn NAME   a root task NAME sleeping for an hour
+ *   churn        a task "churner" that makes and awaits a short task every
+ *                millisecond, until it is cancelled
  *   quit         leave main(), tasks still pending (end of input does the same)
  *
  * The tree (names are what the driver looks for):
@@ -48,6 +50,8 @@ void target_cancelled_one_step (WeftTask *task, WeftFuture *awaited, const GErro
 void target_failing_step       (WeftTask *task, WeftFuture *awaited, const GError *error, gpointer user_data);
 void target_blocker_step       (WeftTask *task, WeftFuture *awaited, const GError *error, gpointer user_data);
 void target_spawned_step       (WeftTask *task, WeftFuture *awaited, const GError *error, gpointer user_data);
+void target_churner             (WeftTask *task, gpointer user_data);
+void target_churn_child_step   (WeftTask *task, WeftFuture *awaited, const GError *error, gpointer user_data);
 
 #define AN_HOUR 3600.0
 
@@ -304,6 +308,31 @@ target_spawned_step (WeftTask     *task,
     weft_task_return_void (task);
 }
 
+void
+target_churn_child_step (WeftTask     *task,
+                         WeftFuture   *awaited,
+                         const GError *error,
+                         gpointer      user_data)
+{
+  weft_task_return_void (task);
+}
+
+void
+target_churner (WeftTask *task,
+                gpointer  user_data)
+{
+  GError *error = NULL;
+
+  for (;;)
+    {
+      g_autoptr(WeftTask) child = weft_task_new ("churn-child", target_churn_child_step, NULL, NULL);
+
+      if (!weft_await (WEFT_FUTURE (child), &error) || !weft_sleep (0.001, &error))
+        break;
+    }
+  weft_task_return_error (task, error);
+}
+
 static void
 run_command (const char *line)
 {
@@ -314,6 +343,8 @@ run_command (const char *line)
     g_main_loop_quit (loop);
   else if (sscanf (line, "block %u", &ms) == 1)
     task = weft_task_new ("blocker", target_blocker_step, GUINT_TO_POINTER (ms), NULL);
+  else if (g_str_equal (line, "churn"))
+    task = weft_fiber_new ("churner", target_churner, NULL, NULL);
   else if (g_str_has_prefix (line, "spawn "))
     task = weft_task_new (line + strlen ("spawn "), target_spawned_step, NULL, NULL);
   else
