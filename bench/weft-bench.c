@@ -2127,6 +2127,16 @@ main (int   argc,
   if (n <= 0)
     n = MAX (entry->default_n / quick_divisor (), 1);
 
+#ifndef WEFT_BENCH_NO_WEFT
+  /* Records every task, as a program run with WEFT_INSPECT=1 does. */
+  if (g_getenv ("WEFT_BENCH_INSPECT") != NULL)
+    {
+      extern void weft_inspect_registry_start (void);
+
+      weft_inspect_registry_start ();
+    }
+#endif
+
   result.workload = entry->workload;
   result.impl = entry->impl;
   result.n = n;

@@ -1561,7 +1561,7 @@ weft_task_set_name (WeftTask   *self,
   extras = task_extras (priv);
   g_free (extras->name);
   extras->name = g_strdup (name);
-  if (G_UNLIKELY (inspect_record (priv) != NULL))
+  if (G_UNLIKELY (inspect_record (priv) != NULL) && priv->state != TASK_DONE)
     weft_inspect_task_renamed (extras->record, name);
 }
 

@@ -51,6 +51,8 @@ extern WEFT_THREAD_LOCAL gpointer weft_inspect_creator;
   } G_STMT_END
 #endif
 
+extern int shields_made;
+
 /* Loops: one per scheduler, made with its first recorded task. */
 WeftInspectLoop   *weft_scheduler_get_inspect_loop   (WeftScheduler      *scheduler);
 WeftInspectLoop   *weft_inspect_loop_new             (GMainContext       *context);

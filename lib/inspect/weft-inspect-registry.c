@@ -21,20 +21,23 @@
  *    requests, context values, result, error) are replaced, never edited,
  *    under the loop's spinlock; collectors copy them under it.
  *  - Each context has a WeftInspectLoop (one per scheduler) holding its
- *    records in creation order, and its finished ones in the order they
- *    finished. A record is linked and unlinked under the loop lock only:
- *    at the task's start, and when the owner evicts the oldest finished
- *    records past the keep limit. Collectors hold the same lock while they
- *    copy, so a record they see is never freed under them.
+ *    records in creation order. A record is linked and unlinked under the
+ *    loop lock only: at the task's start, and when a finishing task evicts
+ *    the oldest finished records past the keep limit. The last finished
+ *    records, across loops, wait in one queue under its own spinlock, taken
+ *    once per finish. Collectors hold a loop's lock while they copy its
+ *    records, so a record they see is never freed under them.
  *  - A record has two references: the loop's list (until eviction) and
  *    the task's (until finalization, on any thread). The last one frees it,
- *    outside every lock.
+ *    outside every lock. A record never touches its loop once unlinked: a
+ *    loop lives while its scheduler does, or its list is not empty, or an
+ *    invocation is on its way to it.
  *  - The registry mutex guards the list of loops, the lints and the symbol
  *    cache. Lock order: registry, then a loop. The owner takes the registry
  *    mutex only for a lint, which is rare.
- *  - Hot paths take no global lock: a step costs two clock readings and
- *    relaxed stores; a spawn and a finish each take their loop's spinlock
- *    once, contended only by a collector copying.
+ *  - Hot paths take no global lock but the finished queue's: a step costs
+ *    two readings of the CPU's counter and relaxed stores; a spawn takes
+ *    its loop's spinlock once, contended only by a collector copying.
  */
 
 #define _GNU_SOURCE
@@ -75,7 +78,8 @@ typedef struct
 
 struct _WeftInspectLoop
 {
-  gatomicrefcount     ref_count;        /* the scheduler's, and one per record */
+  gatomicrefcount     ref_count;        /* the scheduler's, the list's while not empty,
+                                         * and one per invocation */
   WeftSpinlock        lock;
   WeftInspectLoop    *prev;             /* registry list, under the registry mutex */
   WeftInspectLoop    *next;
@@ -97,9 +101,6 @@ struct _WeftInspectLoop
   char               *thread_name;
   WeftInspectRecord  *head;             /* every record kept, oldest first */
   WeftInspectRecord  *tail;
-  WeftInspectRecord  *finished_head;    /* finished ones, in the order they finished */
-  WeftInspectRecord  *finished_tail;
-  guint               n_finished;
 };
 
 struct _WeftInspectRecord
@@ -108,7 +109,7 @@ struct _WeftInspectRecord
   WeftInspectLoop    *loop;             /* referenced */
   WeftInspectRecord  *prev;             /* under the loop lock */
   WeftInspectRecord  *next;
-  WeftInspectRecord  *finished_next;
+  WeftInspectRecord  *finished_next;    /* under finished_lock */
   gboolean            linked;
 
   /* Set before the record is linked. */
@@ -183,28 +184,73 @@ static GPtrArray *lints;                  /* Lint, under the mutex */
 static GHashTable *lint_index;            /* "kind/task" → Lint */
 static GHashTable *symbols;               /* pc → char *, under the mutex */
 static guint keep = DEFAULT_KEEP;         /* atomic */
-static guint n_kept_finished;             /* atomic */
+static WeftSpinlock finished_lock;       /* the last finished records, oldest first */
+static WeftInspectRecord *finished_head;
+static WeftInspectRecord *finished_tail;
+static guint n_finished;
 static guint64 dropped;                   /* atomic */
 static guint64 last_seq;                  /* atomic */
+int shields_made;                         /* atomic: a shield noted its inner task */
 
 /* The clock ----------------------------------------------------------- */
+
+/* Steps read the CPU's counter where it runs at a constant rate, which
+ * costs a few nanoseconds; g_get_monotonic_time() elsewhere. Ticks become
+ * the monotonic clock's microseconds only when a batch is made.
+ */
+static gboolean use_tsc;
+static gint64 tsc_origin;
+static gint64 mono_origin;
+static double ticks_per_us = 1.0;
+static gint64 long_step_ticks = LONG_STEP_US;
 
 static inline gint64
 clock_ticks (void)
 {
+#if defined(__x86_64__)
+  if (G_LIKELY (use_tsc))
+    return (gint64) __builtin_ia32_rdtsc ();
+#endif
   return g_get_monotonic_time ();
 }
 
 static inline gint64
 ticks_to_us (gint64 ticks)
 {
-  return ticks;
+  return use_tsc ? (gint64) (ticks / ticks_per_us) : ticks;
 }
 
+/* A point in time, not a duration. */
 static inline gint64
-us_to_ticks (gint64 us)
+tick_time_to_us (gint64 ticks)
 {
-  return us;
+  return use_tsc ? mono_origin + (gint64) ((ticks - tsc_origin) / ticks_per_us) : ticks;
+}
+
+static G_GNUC_UNUSED void
+calibrate_clock (void)
+{
+#if defined(__x86_64__)
+  g_autofree char *cpuinfo = NULL;
+  gint64 mono_end, tsc_end;
+
+  if (!g_file_get_contents ("/proc/cpuinfo", &cpuinfo, NULL, NULL) ||
+      strstr (cpuinfo, " constant_tsc") == NULL || strstr (cpuinfo, " nonstop_tsc") == NULL)
+    return;
+
+  mono_origin = g_get_monotonic_time ();
+  tsc_origin = (gint64) __builtin_ia32_rdtsc ();
+  do
+    mono_end = g_get_monotonic_time ();
+  while (mono_end - mono_origin < 2000);
+  tsc_end = (gint64) __builtin_ia32_rdtsc ();
+
+  ticks_per_us = (double) (tsc_end - tsc_origin) / (double) (mono_end - mono_origin);
+  if (ticks_per_us < 1.0)
+    return;
+  long_step_ticks = (gint64) (LONG_STEP_US * ticks_per_us);
+  use_tsc = TRUE;
+#endif
 }
 
 /* Registry ------------------------------------------------------------- */
@@ -216,6 +262,7 @@ weft_inspect_registry_start (void)
   pthread_mutex_lock (&registry_mutex);
   if (lints == NULL)
     {
+      calibrate_clock ();
       lints = g_ptr_array_new ();
       lint_index = g_hash_table_new (g_str_hash, g_str_equal);
       symbols = g_hash_table_new_full (NULL, NULL, NULL, g_free);
@@ -407,7 +454,6 @@ record_free (WeftInspectRecord *record)
   g_clear_pointer (&record->map_seen, weft_context_map_unref);
   g_free (record->result);
   g_free (record->error);
-  loop_unref (record->loop);
   g_free (record);
 }
 
@@ -418,8 +464,10 @@ record_unref (WeftInspectRecord *record)
     record_free (record);
 }
 
-/* Under the loop lock. */
-static void
+/* Under the loop lock. Returns %TRUE if that emptied the loop, whose
+ * list then lets go of it: the caller unrefs it once the lock is released.
+ */
+static gboolean
 unlink_record (WeftInspectLoop   *loop,
                WeftInspectRecord *record)
 {
@@ -433,6 +481,7 @@ unlink_record (WeftInspectLoop   *loop,
     loop->tail = record->prev;
   record->prev = record->next = NULL;
   record->linked = FALSE;
+  return loop->head == NULL;
 }
 
 WeftInspectRecord *
@@ -448,7 +497,7 @@ weft_inspect_task_started (WeftTask        *task,
 
   g_atomic_ref_count_init (&record->ref_count);
   g_atomic_ref_count_inc (&record->ref_count);   /* the loop's and the task's */
-  record->loop = loop_ref (loop);
+  record->loop = loop;
   record->id = weft_task_get_id (task);
   record->task = task;
   record->kind = kind;
@@ -456,7 +505,7 @@ weft_inspect_task_started (WeftTask        *task,
   record->type = G_OBJECT_TYPE (task);
   record->created_pc = weft_inspect_creator;
   weft_inspect_creator = NULL;
-  record->created_us = ticks_to_us (now);
+  record->created_us = tick_time_to_us (now);
   record->parent = parent != NULL ? weft_task_get_id (parent) : 0;
   record->state = WEFT_INSPECT_SCHEDULED;
   record->state_since = now;
@@ -468,7 +517,10 @@ weft_inspect_task_started (WeftTask        *task,
   if (loop->tail != NULL)
     loop->tail->next = record;
   else
-    loop->head = record;
+    {
+      loop->head = record;
+      loop_ref (loop);   /* a list with records holds its loop */
+    }
   loop->tail = record;
   record->linked = TRUE;
   weft_spinlock_unlock (&loop->lock);
@@ -571,19 +623,21 @@ note_awaits (WeftInspectRecord *record,
   guint64 task = 0;
   guint n = 0;
 
-  if (awaited != NULL)
-    {
-      if (WEFT_IS_TASK (awaited))
-        task = weft_task_get_id (WEFT_TASK (awaited));
-      else if ((ids = g_array_new (FALSE, FALSE, sizeof (guint64))),
-               !weft_gather_inspect_tasks (awaited, ids, &n) &&
-               !weft_wait_future_inspect_tasks (awaited, ids, &n) &&
-               !weft_task_group_future_inspect_tasks (awaited, ids, &n))
-        {
-          task = weft_shield_inspect_inner_task (awaited);
-          g_clear_pointer (&ids, g_array_unref);
-        }
-    }
+  /* Plain futures first: most waits are on one, and only a shield's
+   * (a plain future too) leads to a task.
+   */
+  if (awaited == NULL)
+    ;
+  else if (G_OBJECT_TYPE (awaited) == WEFT_TYPE_FUTURE)
+    task = G_UNLIKELY (__atomic_load_n (&shields_made, __ATOMIC_RELAXED))
+           ? weft_shield_inspect_inner_task (awaited) : 0;
+  else if (WEFT_IS_TASK (awaited))
+    task = weft_task_get_id (WEFT_TASK (awaited));
+  else if ((ids = g_array_new (FALSE, FALSE, sizeof (guint64))),
+           !weft_gather_inspect_tasks (awaited, ids, &n) &&
+           !weft_wait_future_inspect_tasks (awaited, ids, &n) &&
+           !weft_task_group_future_inspect_tasks (awaited, ids, &n))
+    g_clear_pointer (&ids, g_array_unref);
 
   STORE (record->awaits_task, task);
   STORE (record->awaited_type, awaited != NULL ? G_OBJECT_TYPE (awaited) : 0);
@@ -676,8 +730,10 @@ weft_inspect_task_step_end (WeftInspectRecord   *record,
   STORE (loop->step_start, record->outer_start);
   STORE (loop->last_tick, now);
 
-  /* The task may have completed during the step: that state stays. */
-  if (record->state == WEFT_INSPECT_RUNNING)
+  /* A task that completed during the step stays so; one that yielded
+   * waits to run from now, not from when the step began.
+   */
+  if (record->state < WEFT_INSPECT_DONE)
     {
       STORE (record->state, state);
       STORE (record->state_since, now);
@@ -702,7 +758,7 @@ weft_inspect_task_step_end (WeftInspectRecord   *record,
               record->cancel_caught = 0;
               add_lint ("swallowed-cancel", record->id,
                         g_strdup ("caught a cancellation and went on without weft_task_uncancel()"),
-                        ticks_to_us (now), 0);
+                        tick_time_to_us (now), 0);
             }
         }
     }
@@ -710,8 +766,8 @@ weft_inspect_task_step_end (WeftInspectRecord   *record,
   if (map != NULL || record->map_seen != NULL)
     note_context (record, map);
 
-  if (duration_us > LONG_STEP_US)
-    note_long_step (record, duration_us, ticks_to_us (now));
+  if (duration > long_step_ticks)
+    note_long_step (record, duration_us, tick_time_to_us (now));
 
   bump (record);
 }
@@ -795,48 +851,53 @@ format_error (const GError *error)
   return g_strdup_printf ("%s %d: %s", g_quark_to_string (error->domain), error->code, error->message);
 }
 
-/* Evicts the oldest finished records while more are kept than asked. */
+/* Keeps the record among the last finished ones, and evicts the oldest
+ * past the limit: from the finished queue under its own lock, then from
+ * their loops under each loop's lock, which collectors hold.
+ */
 static void
 finish_record (WeftInspectRecord *record)
 {
-  WeftInspectLoop *loop = record->loop;
   WeftInspectRecord *evicted = NULL;
   guint limit = weft_inspect_registry_get_keep ();
 
-  weft_spinlock_lock (&loop->lock);
-  if (record->linked)
+  weft_spinlock_lock (&finished_lock);
+  if (finished_tail != NULL)
+    finished_tail->finished_next = record;
+  else
+    finished_head = record;
+  finished_tail = record;
+  n_finished++;
+  while (n_finished > limit)
     {
-      if (loop->finished_tail != NULL)
-        loop->finished_tail->finished_next = record;
-      else
-        loop->finished_head = record;
-      loop->finished_tail = record;
-      loop->n_finished++;
-      __atomic_add_fetch (&n_kept_finished, 1, __ATOMIC_RELAXED);
-    }
-  while (loop->finished_head != NULL &&
-         __atomic_load_n (&n_kept_finished, __ATOMIC_RELAXED) > limit)
-    {
-      WeftInspectRecord *oldest = loop->finished_head;
+      WeftInspectRecord *oldest = finished_head;
 
-      loop->finished_head = oldest->finished_next;
-      if (loop->finished_head == NULL)
-        loop->finished_tail = NULL;
-      loop->n_finished--;
-      __atomic_sub_fetch (&n_kept_finished, 1, __ATOMIC_RELAXED);
-      unlink_record (loop, oldest);
-      if (!LOAD (oldest->seen))
-        __atomic_add_fetch (&dropped, 1, __ATOMIC_RELAXED);
+      finished_head = oldest->finished_next;
+      if (finished_head == NULL)
+        finished_tail = NULL;
+      n_finished--;
       oldest->finished_next = evicted;
       evicted = oldest;
     }
-  weft_spinlock_unlock (&loop->lock);
+  weft_spinlock_unlock (&finished_lock);
 
   while (evicted != NULL)
     {
       WeftInspectRecord *next = evicted->finished_next;
+      WeftInspectLoop *loop = evicted->loop;
+      gboolean linked, emptied = FALSE;
 
-      record_unref (evicted);
+      weft_spinlock_lock (&loop->lock);
+      linked = evicted->linked;
+      if (linked)
+        emptied = unlink_record (loop, evicted);
+      weft_spinlock_unlock (&loop->lock);
+      if (!LOAD (evicted->seen))
+        __atomic_add_fetch (&dropped, 1, __ATOMIC_RELAXED);
+      if (linked)
+        record_unref (evicted);
+      if (emptied)
+        loop_unref (loop);
       evicted = next;
     }
 }
@@ -854,7 +915,7 @@ weft_inspect_task_completed (WeftInspectRecord *record,
   if (record->state != WEFT_INSPECT_RUNNING)
     settle_state_time (record, now);
   STORE (record->state, state);
-  STORE (record->finished_us, g_get_monotonic_time ());
+  STORE (record->finished_us, tick_time_to_us (now));
   STORE (record->cancelling, cancelling);
   STORE (record->awaits_task, 0);
   STORE (record->awaited_type, 0);
@@ -864,19 +925,19 @@ weft_inspect_task_completed (WeftInspectRecord *record,
 
   if (error != NULL && !cancelled)
     set_string (record, &record->error, format_error (error));
-  else if (!cancelled)
-    set_string (record, &record->result, value != NULL && G_IS_VALUE (value)
-                                         ? g_strdup_value_contents (value) : g_strdup (""));
+  else if (value != NULL && G_IS_VALUE (value))
+    set_string (record, &record->result, g_strdup_value_contents (value));
   g_clear_pointer (&record->map_seen, weft_context_map_unref);
   record->task = NULL;
   bump (record);
 
-  if (!cancelled && cancelling > 0)
+  /* A failure may legitimately carry a cancellation (a task group's). */
+  if (state == WEFT_INSPECT_DONE && cancelling > 0)
     add_lint ("swallowed-cancel", record->id,
-              g_strdup_printf ("finished %s with %u cancellation request%s standing: "
+              g_strdup_printf ("returned with %u cancellation request%s standing: "
                                "a cancellation was swallowed without weft_task_uncancel()",
-                               state_name (state), cancelling, cancelling == 1 ? "" : "s"),
-              g_get_monotonic_time (), 0);
+                               cancelling, cancelling == 1 ? "" : "s"),
+              tick_time_to_us (now), 0);
 
   __atomic_sub_fetch (&record->loop->n_unfinished, 1, __ATOMIC_RELAXED);
   finish_record (record);
@@ -895,16 +956,19 @@ weft_inspect_task_finalized (WeftInspectRecord *record,
   /* Never finished: it leaves with its task. */
   if (LOAD (record->state) < WEFT_INSPECT_DONE)
     {
-      gboolean linked;
+      WeftInspectLoop *loop = record->loop;
+      gboolean linked, emptied = FALSE;
 
-      weft_spinlock_lock (&record->loop->lock);
+      weft_spinlock_lock (&loop->lock);
       linked = record->linked;
       if (linked)
-        unlink_record (record->loop, record);
-      weft_spinlock_unlock (&record->loop->lock);
-      __atomic_sub_fetch (&record->loop->n_unfinished, 1, __ATOMIC_RELAXED);
+        emptied = unlink_record (loop, record);
+      weft_spinlock_unlock (&loop->lock);
+      __atomic_sub_fetch (&loop->n_unfinished, 1, __ATOMIC_RELAXED);
       if (linked)
         record_unref (record);
+      if (emptied)
+        loop_unref (loop);
     }
   record_unref (record);
 }
@@ -1187,7 +1251,7 @@ symbolize (gpointer pc,
     return g_strdup ("");
 
   pthread_mutex_lock (&registry_mutex);
-  cached = g_hash_table_lookup (symbols, key);
+  cached = symbols != NULL ? g_hash_table_lookup (symbols, key) : NULL;
   text = g_strdup (cached);
   pthread_mutex_unlock (&registry_mutex);
   if (text != NULL)
@@ -1207,7 +1271,8 @@ symbolize (gpointer pc,
   weft_symbol_clear (&symbol);
 
   pthread_mutex_lock (&registry_mutex);
-  g_hash_table_replace (symbols, key, g_strdup (text));
+  if (symbols != NULL)
+    g_hash_table_replace (symbols, key, g_strdup (text));
   pthread_mutex_unlock (&registry_mutex);
   return text;
 }
