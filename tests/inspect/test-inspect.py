@@ -656,22 +656,25 @@ def answers_while_the_loop_is_blocked():
     ps()
     block_s = max(3.0, 8 * (time.monotonic() - start))
     target.send(f'block {int(block_s * 1000)}')
-    target.wait_line('blocking', 5)
-    blocked_at = time.monotonic()
-    seen = None
-    while seen is None and time.monotonic() - blocked_at < block_s / 2:
-        result = cli('ps', target.pid, timeout=block_s - 0.2)
-        assert not target.has_line('unblocked') and time.monotonic() - blocked_at < block_s, \
-            f'ps returned only after the block ({time.monotonic() - blocked_at:.2f} s)'
-        seen = re.search(r"^main loop blocked for \d+(\.\d+)?\s?\S+ by task (\d+) 'blocker'$",
-                         result.stdout, re.M)
-    assert seen, f'ps does not say the loop is blocked by blocker:\n{result.stdout}'
-    outcome = cli('cancel', target.pid, 'late-2',
-                  timeout=max(0.1, block_s - (time.monotonic() - blocked_at)))
-    assert not target.has_line('unblocked'), 'cancel returned only after the block'
-    assert re.search(r'\bqueued\b', outcome.stdout), outcome.stdout
+    try:
+        target.wait_line('blocking', 5)
+        blocked_at = time.monotonic()
+        seen = None
+        while seen is None and time.monotonic() - blocked_at < block_s / 2:
+            result = cli('ps', target.pid, timeout=block_s - 0.2)
+            assert not target.has_line('unblocked') and time.monotonic() - blocked_at < block_s, \
+                f'ps returned only after the block ({time.monotonic() - blocked_at:.2f} s)'
+            seen = re.search(r"^main loop blocked for \d+(\.\d+)?\s?\S+ by task (\d+) 'blocker'$",
+                             result.stdout, re.M)
+        assert seen, f'ps does not say the loop is blocked by blocker:\n{result.stdout}'
+        outcome = cli('cancel', target.pid, 'late-2',
+                      timeout=max(0.1, block_s - (time.monotonic() - blocked_at)))
+        assert not target.has_line('unblocked'), 'cancel returned only after the block'
+        assert re.search(r'\bqueued\b', outcome.stdout), outcome.stdout
+    finally:
+        # The next tests need the loop running again
+        target.wait_line('unblocked', block_s + 5)
 
-    target.wait_line('unblocked', 5)
     until(lambda: not re.search(r'^main loop blocked', ps()[0], re.M), 5, 'the block to end in ps')
     until(lambda: 'late-2' not in ps()[1], 5, 'the queued cancel of late-2 to take effect')
     until(lambda: re.search(r"^lint: long-step task \d+ 'blocker': \S", ps()[0], re.M), 5,
