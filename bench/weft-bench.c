@@ -20,6 +20,7 @@
  */
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,8 @@ typedef struct
   double      mean_late_ms;
   gboolean    have_bytes;
   double      bytes_per_task;
+  gboolean    have_client_bytes;
+  gint64      client_bytes;     /* what an attached inspector received */
   char       *failure;          /* set when the run went wrong */
 } BenchResult;
 
@@ -153,6 +156,8 @@ print_result (const BenchResult *result)
         g_string_append_printf (line, " mean_late_ms=%.3f", result->mean_late_ms);
       if (result->have_bytes)
         g_string_append_printf (line, " bytes_per_task=%.1f", result->bytes_per_task);
+      if (result->have_client_bytes)
+        g_string_append_printf (line, " client_bytes=%" G_GINT64_FORMAT, result->client_bytes);
     }
 
   printf ("%s\n", line->str);
@@ -1838,6 +1843,158 @@ bench_to_thread_weft_fiber (BenchResult *result)
   bench_to_thread_weft (result, TRUE);
 }
 
+/* inspect-spawn, inspect-pingpong: what live inspection costs spawn and
+ * pingpong. The impl names the coroutine kind and the mode:
+ *   -off       built with inspection, never enabled: the one branch per hook
+ *   -on        weft_inspector_enable() in this process, no client
+ *   -attached  on, and `weft-inspect record PID /dev/stdout` subscribed for
+ *              the whole measurement, its output read and dropped by a thread
+ *   -disabled  built with -Dinspect=disabled (run-bench takes these from a
+ *              second build): the hooks compile to nothing
+ */
+
+typedef struct
+{
+  GSubprocess *process;
+  GThread     *reader;
+  GMutex       lock;
+  GCond        changed;
+  guint8       head[12];       /* "WEFTREC1" + the first frame's length */
+  gint64       bytes;
+  gboolean     subscribed;     /* the first batch arrived */
+  gboolean     ended;
+} InspectClient;
+
+static gpointer
+read_inspect_client (gpointer data)
+{
+  InspectClient *client = data;
+  GInputStream *output = g_subprocess_get_stdout_pipe (client->process);
+  guint8 buffer[65536];
+  gssize n;
+
+  while ((n = g_input_stream_read (output, buffer, sizeof buffer, NULL, NULL)) > 0)
+    {
+      g_mutex_lock (&client->lock);
+      for (gssize i = 0; i < n && client->bytes + i < (gint64) sizeof client->head; i++)
+        client->head[client->bytes + i] = buffer[i];
+      client->bytes += n;
+      if (!client->subscribed && client->bytes >= (gint64) sizeof client->head &&
+          memcmp (client->head, "WEFTREC1", 8) == 0)
+        {
+          guint32 length = client->head[8] | client->head[9] << 8 |
+                           client->head[10] << 16 | (guint32) client->head[11] << 24;
+
+          client->subscribed = client->bytes >= (gint64) sizeof client->head + length;
+          if (client->subscribed)
+            g_cond_broadcast (&client->changed);
+        }
+      g_mutex_unlock (&client->lock);
+    }
+
+  g_mutex_lock (&client->lock);
+  client->ended = TRUE;
+  g_cond_broadcast (&client->changed);
+  g_mutex_unlock (&client->lock);
+
+  return NULL;
+}
+
+static gboolean
+attach_inspect_client (InspectClient *client,
+                       BenchResult   *result)
+{
+  const char *cli = g_getenv ("WEFT_BENCH_INSPECT_CLI");
+  g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+  g_autoptr(GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  gboolean subscribed;
+
+  if (cli == NULL)
+    {
+      bench_fail (result, "WEFT_BENCH_INSPECT_CLI does not name weft-inspect");
+      return FALSE;
+    }
+
+  client->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                                      cli, "record", pid, "/dev/stdout", NULL);
+  if (client->process == NULL)
+    {
+      bench_fail (result, "could not start %s: %s", cli, error->message);
+      return FALSE;
+    }
+  client->reader = g_thread_new ("bench-inspect-client", read_inspect_client, client);
+
+  g_mutex_lock (&client->lock);
+  while (!client->subscribed && !client->ended &&
+         g_cond_wait_until (&client->changed, &client->lock, deadline))
+    ;
+  subscribed = client->subscribed;
+  g_mutex_unlock (&client->lock);
+
+  if (!subscribed)
+    bench_fail (result, "weft-inspect record sent no first batch within 10 s");
+
+  return subscribed;
+}
+
+static void
+detach_inspect_client (InspectClient *client,
+                       BenchResult   *result)
+{
+  if (client->process == NULL)
+    return;
+
+  g_mutex_lock (&client->lock);
+  if (client->ended)
+    bench_fail (result, "weft-inspect record left during the measurement");
+  g_mutex_unlock (&client->lock);
+
+  g_subprocess_send_signal (client->process, SIGTERM);
+  g_subprocess_wait (client->process, NULL, NULL);
+  if (client->reader != NULL)
+    g_thread_join (client->reader);
+  result->have_client_bytes = TRUE;
+  result->client_bytes = client->bytes;
+
+  g_clear_object (&client->process);
+  g_mutex_clear (&client->lock);
+  g_cond_clear (&client->changed);
+}
+
+static void
+bench_inspect (BenchResult *result,
+               BenchFunc    stackless,
+               BenchFunc    fiber)
+{
+  InspectClient client = { 0, };
+  gboolean attached = g_str_has_suffix (result->impl, "-attached");
+  gboolean on = attached || g_str_has_suffix (result->impl, "-on");
+  g_autoptr(GError) error = NULL;
+
+  g_mutex_init (&client.lock);
+  g_cond_init (&client.changed);
+
+  if (on && !weft_inspector_enable (&error))
+    bench_fail (result, "weft_inspector_enable: %s", error->message);
+  else if (!attached || attach_inspect_client (&client, result))
+    (g_str_has_prefix (result->impl, "weft-fiber") ? fiber : stackless) (result);
+
+  detach_inspect_client (&client, result);
+}
+
+static void
+bench_inspect_spawn (BenchResult *result)
+{
+  bench_inspect (result, bench_spawn_weft_stackless, bench_spawn_weft_fiber);
+}
+
+static void
+bench_inspect_pingpong (BenchResult *result)
+{
+  bench_inspect (result, bench_pingpong_weft_stackless, bench_pingpong_weft_fiber);
+}
+
 #endif /* !WEFT_BENCH_NO_WEFT */
 
 /* ---------------------------------------------------------------------- */
@@ -1885,6 +2042,25 @@ static const BenchEntry entries[] = {
   { "pingpong-event", "weft-fiber", 1000000, bench_pingpong_event_weft_fiber },
   { "pingpong-queue", "weft-stackless", 1000000, bench_pingpong_queue_weft_stackless },
   { "pingpong-queue", "weft-fiber", 1000000, bench_pingpong_queue_weft_fiber },
+# ifdef WEFT_BENCH_INSPECT_DISABLED
+  { "inspect-spawn", "weft-stackless-disabled", 100000, bench_inspect_spawn },
+  { "inspect-spawn", "weft-fiber-disabled", 100000, bench_inspect_spawn },
+  { "inspect-pingpong", "weft-stackless-disabled", 1000000, bench_inspect_pingpong },
+  { "inspect-pingpong", "weft-fiber-disabled", 1000000, bench_inspect_pingpong },
+# else
+  { "inspect-spawn", "weft-stackless-off", 100000, bench_inspect_spawn },
+  { "inspect-spawn", "weft-stackless-on", 100000, bench_inspect_spawn },
+  { "inspect-spawn", "weft-stackless-attached", 100000, bench_inspect_spawn },
+  { "inspect-spawn", "weft-fiber-off", 100000, bench_inspect_spawn },
+  { "inspect-spawn", "weft-fiber-on", 100000, bench_inspect_spawn },
+  { "inspect-spawn", "weft-fiber-attached", 100000, bench_inspect_spawn },
+  { "inspect-pingpong", "weft-stackless-off", 1000000, bench_inspect_pingpong },
+  { "inspect-pingpong", "weft-stackless-on", 1000000, bench_inspect_pingpong },
+  { "inspect-pingpong", "weft-stackless-attached", 1000000, bench_inspect_pingpong },
+  { "inspect-pingpong", "weft-fiber-off", 1000000, bench_inspect_pingpong },
+  { "inspect-pingpong", "weft-fiber-on", 1000000, bench_inspect_pingpong },
+  { "inspect-pingpong", "weft-fiber-attached", 1000000, bench_inspect_pingpong },
+# endif
 #endif
 };
 
