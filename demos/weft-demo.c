@@ -2,10 +2,14 @@
  *
  * The main fiber starts a few cooks in a task group, shows what each one
  * is waiting on, gives up on the one that takes too long (a timeout), and
- * collects the rest when the table is set (an event).
+ * collects the rest when the table is set (an event). Meanwhile it asks
+ * `weft-inspect` to draw its own task tree from outside, through the
+ * inspector it serves.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+
+#include <unistd.h>
 
 #include <weft.h>
 
@@ -131,6 +135,32 @@ show_stacks (WeftTask *main_task)
     }
 }
 
+/* The same tasks seen from another process: weft-inspect attaches to the
+ * inspector this program serves, while the main task awaits it.
+ */
+static void
+show_tree_from_outside (void)
+{
+  g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+  g_autoptr(GSubprocess) inspect = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!weft_inspector_is_enabled ())
+    return;
+
+  inspect = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error,
+                              WEFT_INSPECT_PROGRAM, "pstree", pid, NULL);
+  if (inspect == NULL)
+    {
+      say ("no view from outside: %s", error->message);
+      return;
+    }
+
+  say ("the same tasks, as `weft-inspect pstree %s` sees them:", pid);
+  if (!weft_await (weft_subprocess_wait_check (inspect), &error))
+    say ("weft-inspect: %s", error->message);
+}
+
 static void
 serve (WeftTask *main_task,
        gpointer  user_data)
@@ -159,6 +189,7 @@ serve (WeftTask *main_task,
 
   weft_sleep (0.1, NULL);
   show_stacks (main_task);
+  show_tree_from_outside ();
 
   say ("the souffle gets 0.05 s more");
   souffle_in_time = weft_wait_for (WEFT_FUTURE (souffle), 0.05);
@@ -196,6 +227,13 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
 
   start_time = g_get_monotonic_time ();
+
+  /* Before the first task: the inspector records tasks created from now on. */
+  if (!weft_inspector_enable (&error))
+    {
+      g_printerr ("no inspector: %s\n", error->message);
+      g_clear_error (&error);
+    }
 
   if (!weft_run (serve, NULL, &served, &error))
     {
