@@ -111,6 +111,20 @@ snapshot (const char       *pid,
   return g_steal_pointer (&model);
 }
 
+/* where and cancel: the state, and the one task named. */
+static WeftInspectTask *
+snapshot_task (const char        *pid,
+               const char        *name,
+               GDBusConnection  **connection_out,
+               WeftInspectModel **model_out,
+               GError           **error)
+{
+  *model_out = snapshot (pid, connection_out, error);
+  if (*model_out == NULL)
+    return NULL;
+  return weft_inspect_model_find_task (*model_out, name, error);
+}
+
 /* list */
 
 static int
@@ -274,10 +288,7 @@ cmd_where (int    argc,
                       entries, 2, 2, &status))
     return status;
 
-  model = snapshot (argv[1], &connection, &error);
-  if (model == NULL)
-    return fail ("%s", error->message);
-  task = weft_inspect_model_find_task (model, argv[2], &error);
+  task = snapshot_task (argv[1], argv[2], &connection, &model, &error);
   if (task == NULL)
     return fail ("%s", error->message);
 
@@ -324,10 +335,7 @@ cmd_cancel (int    argc,
                       NULL, 2, 3, &status))
     return status;
 
-  model = snapshot (argv[1], &connection, &error);
-  if (model == NULL)
-    return fail ("%s", error->message);
-  task = weft_inspect_model_find_task (model, argv[2], &error);
+  task = snapshot_task (argv[1], argv[2], &connection, &model, &error);
   if (task == NULL)
     return fail ("%s", error->message);
 
