@@ -95,7 +95,9 @@ void               weft_inspect_task_completed       (WeftInspectRecord  *record
 void               weft_inspect_task_grouped         (WeftInspectRecord  *record,
                                                       guint64             group,
                                                       guint64             owner);
+void               weft_inspect_task_retired         (WeftInspectRecord  *record);
 void               weft_inspect_task_finalized       (WeftInspectRecord  *record,
+                                                      guint64             id,
                                                       const GError       *unread_error);
 
 /* Owned by the modules that know what their futures wait for; each returns
