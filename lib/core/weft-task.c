@@ -465,8 +465,9 @@ peek_context_map (WeftTaskPrivate *priv)
 
 /* What the step left the task doing, for its inspection record. */
 static void
-inspect_step_end (WeftTaskPrivate   *priv,
-                  WeftInspectRecord *record)
+inspect_step_end (WeftTaskPrivate       *priv,
+                  WeftInspectRecord     *record,
+                  const WeftInspectStep *step)
 {
   WeftInspectState state = WEFT_INSPECT_DONE;
   WeftFuture *awaited = NULL;
@@ -488,7 +489,7 @@ inspect_step_end (WeftTaskPrivate   *priv,
     default:
       break;
     }
-  weft_inspect_task_step_end (record, state, awaited, priv->site, priv->runnable.timer.deadline,
+  weft_inspect_task_step_end (record, step, state, awaited, priv->site, priv->runnable.timer.deadline,
                               priv->state != TASK_DONE ? peek_context_map (priv) : NULL,
                               priv->num_cancels_requested);
 }
@@ -501,6 +502,7 @@ task_step (WeftRunnable *runnable)
   WeftFuture *awaited = g_steal_pointer (&priv->awaited);
   GError *error = take_resume_error (self, awaited);
   WeftInspectRecord *record = inspect_record (priv);
+  WeftInspectStep inspect_step;
 
   /* T8d: an error thrown before the first step ends the task unrun. */
   if (!priv->started && error != NULL)
@@ -508,7 +510,7 @@ task_step (WeftRunnable *runnable)
   else
     {
       if (G_UNLIKELY (record != NULL))
-        weft_inspect_task_step_begin (record, error, priv->num_cancels_requested);
+        weft_inspect_task_step_begin (record, &inspect_step, error, priv->num_cancels_requested);
       run_step (self, awaited, error);
 
       /* F9: awaiting a future that is already done does not suspend. */
@@ -524,7 +526,7 @@ task_step (WeftRunnable *runnable)
 
       finish_step (self);
       if (G_UNLIKELY (record != NULL))
-        inspect_step_end (priv, record);
+        inspect_step_end (priv, record, &inspect_step);
     }
 
   /* Its record is the registry's from now on. */

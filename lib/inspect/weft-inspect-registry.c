@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include "weft-context-var.h"
 #include "weft-error-private.h"
@@ -78,9 +79,13 @@ typedef struct
 
 /* Records are carved out of chunks owned by their loop and recycled
  * through its free list: both under the loop lock that links and unlinks
- * them anyway, so a spawn allocates nothing most of the time.
+ * them anyway, so a spawn allocates nothing most of the time. Chunks
+ * double up to a thousand records and are mapped with their pages
+ * populated at once: faulting them in one by one cost a burst of spawns
+ * more than the recording itself.
  */
-#define RECORDS_PER_CHUNK 64
+#define FIRST_CHUNK_RECORDS 32
+#define MAX_CHUNK_RECORDS 1024
 
 typedef struct _RecordChunk RecordChunk;
 
@@ -148,15 +153,16 @@ struct _WeftInspectRecord
 {
   WeftInspectRecord  *prev;             /* under the loop lock */
   WeftInspectRecord  *next;             /* also the loop's free list */
-  WeftInspectRecord  *finished_next;    /* under finished_lock */
   WeftInspectLoop    *loop;
   RecordCold         *cold;             /* set under the loop lock */
 
   /* Set before the record is linked. */
   guint64             id;
-  WeftTask           *task;             /* for the owner only, while unfinished */
-  gpointer            function;
-  GType               type;
+  union {
+    WeftTask         *task;             /* for the owner only, while unfinished */
+    WeftInspectRecord *finished_next;   /* then, under finished_lock */
+  };
+  gpointer            function;         /* a binding's: its GType */
   gpointer            created_pc;
   gint64              created_ticks;
   guint64             parent;
@@ -168,10 +174,10 @@ struct _WeftInspectRecord
 
   /* Single writer, relaxed atomics. */
   guint8              state;
-  guint8              seen;             /* by some batch */
   guint               version;
   guint               cancelling;
   guint               awaited_n;
+  guint8              seen;             /* by some batch */
   guint64             steps;
   gint64              busy;             /* ticks */
   gint64              waiting;
@@ -182,17 +188,14 @@ struct _WeftInspectRecord
   guint64             awaits_task;
   GType               awaited_type;
   gint64              sleep_until_us;   /* monotonic; 0 unless sleeping */
-
-  /* The owner's own. */
-  gint64              step_start;
-  guint64             outer_task;       /* the step this one runs inside, if eager */
-  gint64              outer_start;
 };
 
 struct _RecordChunk
 {
   RecordChunk       *next;
-  WeftInspectRecord  records[RECORDS_PER_CHUNK];
+  gsize              size;
+  guint              n_records;
+  WeftInspectRecord  records[];
 };
 
 typedef struct
@@ -409,7 +412,7 @@ loop_unref (WeftInspectLoop *loop)
       RecordChunk *chunk = loop->chunks;
 
       loop->chunks = chunk->next;
-      g_free (chunk);
+      munmap (chunk, chunk->size);
     }
   g_free (loop->thread_name);
   g_free (loop);
@@ -516,11 +519,19 @@ record_alloc (WeftInspectLoop *loop)
 
   if (G_UNLIKELY (record == NULL))
     {
-      RecordChunk *chunk = g_new (RecordChunk, 1);
+      guint n = loop->chunks != NULL ? MIN (loop->chunks->n_records * 2, MAX_CHUNK_RECORDS)
+                                     : FIRST_CHUNK_RECORDS;
+      gsize size = sizeof (RecordChunk) + n * sizeof (WeftInspectRecord);
+      RecordChunk *chunk = mmap (NULL, size, PROT_READ | PROT_WRITE,
+                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
+      if (chunk == MAP_FAILED)
+        g_error ("weft-inspect: cannot map %" G_GSIZE_FORMAT " bytes for task records", size);
       chunk->next = loop->chunks;
+      chunk->size = size;
+      chunk->n_records = n;
       loop->chunks = chunk;
-      for (guint i = RECORDS_PER_CHUNK; i-- > 0;)
+      for (guint i = n; i-- > 0;)
         {
           chunk->records[i].next = record;
           record = &chunk->records[i];
@@ -599,8 +610,7 @@ weft_inspect_task_started (WeftTask        *task,
   record->id = weft_task_get_id (task);
   record->task = task;
   record->kind = kind;
-  record->function = function;
-  record->type = G_OBJECT_TYPE (task);
+  record->function = kind == WEFT_INSPECT_KIND_BINDING ? GSIZE_TO_POINTER (G_OBJECT_TYPE (task)) : function;
   record->created_pc = weft_inspect_creator;
   record->created_ticks = now;
   record->parent = parent != NULL ? weft_task_get_id (parent) : 0;
@@ -650,6 +660,7 @@ weft_inspect_task_scheduled (WeftInspectRecord *record)
 
 void
 weft_inspect_task_step_begin (WeftInspectRecord *record,
+                              WeftInspectStep   *step,
                               const GError      *error,
                               guint              cancelling)
 {
@@ -658,9 +669,9 @@ weft_inspect_task_step_begin (WeftInspectRecord *record,
 
   settle_state_time (record, now);
   STORE (record->state, WEFT_INSPECT_RUNNING);
-  record->step_start = now;
-  record->outer_task = LOAD (loop->current_task);
-  record->outer_start = LOAD (loop->step_start);
+  step->start = now;
+  step->outer_task = LOAD (loop->current_task);
+  step->outer_start = LOAD (loop->step_start);
   STORE (loop->step_start, now);
   STORE (loop->current_task, record->id);
   STORE (loop->last_tick, now);
@@ -817,17 +828,18 @@ note_caught_cancel (WeftInspectRecord *record,
 }
 
 void
-weft_inspect_task_step_end (WeftInspectRecord   *record,
-                            WeftInspectState     state,
-                            WeftFuture          *awaited,
-                            const WeftAwaitSite *site,
-                            gint64               sleep_deadline_us,
-                            WeftContextMap      *map,
-                            guint                cancelling)
+weft_inspect_task_step_end (WeftInspectRecord     *record,
+                            const WeftInspectStep *step,
+                            WeftInspectState       state,
+                            WeftFuture            *awaited,
+                            const WeftAwaitSite   *site,
+                            gint64                 sleep_deadline_us,
+                            WeftContextMap        *map,
+                            guint                  cancelling)
 {
   WeftInspectLoop *loop = record->loop;
   gint64 now = clock_ticks ();
-  gint64 duration = MAX (now - record->step_start, 0);
+  gint64 duration = MAX (now - step->start, 0);
 
   ADD (record->busy, duration);
   ADD (record->steps, 1);
@@ -835,8 +847,8 @@ weft_inspect_task_step_end (WeftInspectRecord   *record,
   if (duration > record->longest)
     STORE (record->longest, duration);
 
-  STORE (loop->current_task, record->outer_task);
-  STORE (loop->step_start, record->outer_start);
+  STORE (loop->current_task, step->outer_task);
+  STORE (loop->step_start, step->outer_start);
   STORE (loop->last_tick, now);
 
   /* A task that completed during the step stays so; one that yielded
@@ -1017,8 +1029,11 @@ weft_inspect_task_retired (WeftInspectRecord *record)
   WeftInspectRecord *evicted = NULL;
   guint limit = weft_inspect_registry_get_keep ();
 
-  record->task = NULL;   /* only read by the owner */
-  __atomic_sub_fetch (&record->loop->n_unfinished, 1, __ATOMIC_RELAXED);
+  /* Only finalizing a task its context dropped unfinished writes this
+   * elsewhere, when the loop is gone.
+   */
+  ADD (record->loop->n_unfinished, -1);
+  record->finished_next = NULL;
 
   weft_spinlock_lock (&finished_lock);
   if (finished_tail != NULL)
@@ -1133,7 +1148,6 @@ typedef struct
   guint64          id;
   WeftInspectKind  kind;
   gpointer         function;
-  GType            type;
   gpointer         created_pc;
   gint64           created_ticks;
   guint64          parent;
@@ -1209,7 +1223,6 @@ snapshot_record (WeftInspectRecord *r)
   s->id = r->id;
   s->kind = r->kind;
   s->function = r->function;
-  s->type = r->type;
   s->created_pc = r->created_pc;
   s->created_ticks = r->created_ticks;
   s->parent = r->parent;
@@ -1464,7 +1477,7 @@ task_entries (const State    *state,
   ADD_ENTRY ("name", g_variant_new_take_string (text));
   ADD_ENTRY ("state", g_variant_new_string (state_name (s->state)));
   ADD_ENTRY ("kind", g_variant_new_string (kind_name (s->kind)));
-  text = s->kind == WEFT_INSPECT_KIND_BINDING ? g_strdup (g_type_name (s->type))
+  text = s->kind == WEFT_INSPECT_KIND_BINDING ? g_strdup (g_type_name (GPOINTER_TO_SIZE (s->function)))
                                               : symbolize (s->function, FALSE, FALSE);
   ADD_ENTRY ("function", g_variant_new_take_string (text));
   ADD_ENTRY ("created-at", g_variant_new_take_string (symbolize (s->created_pc, TRUE, TRUE)));
@@ -1826,7 +1839,7 @@ invocation_run (gpointer data)
   for (WeftInspectRecord *r = loop->head; r != NULL; r = r->next)
     if (r->id == invocation->id)
       {
-        if (r->task != NULL)
+        if (LOAD (r->state) < WEFT_INSPECT_DONE && r->task != NULL)
           task = g_object_ref (r->task);
         break;
       }
