@@ -83,7 +83,7 @@ typedef struct
   WeftContext          *context;        /* the one given to weft_task_start(), or own_context */
   WeftContext           own_context;    /* made once something needs the task's as an object */
   WeftFuture           *wait_slots[WEFT_TASK_N_WAIT_SLOTS];
-  WeftInspectRecord    *record;         /* while inspecting: see weft-inspect-registry.c */
+  WeftInspectRecord    *record;         /* see inspect_record() */
 } TaskExtras;
 
 typedef struct
@@ -103,7 +103,7 @@ typedef struct
     WeftContextMap     *context_map;    /* between steps */
     WeftContext        *stand_in;       /* while in_stand_in */
   };
-  TaskExtras           *extras;         /* NULL until needed */
+  TaskExtras           *extras;         /* NULL until needed; see peek_extras() */
   guint64               id;
   guint                 num_cancels_requested;
   guint8                state;
@@ -114,6 +114,7 @@ typedef struct
   guint8                start_deferred : 1;  /* weft_task_start() comes after construction */
   guint8                has_context : 1;     /* steps run in extras->context */
   guint8                in_stand_in : 1;     /* a step runs in stand_in */
+  guint8                inspected : 1;       /* it had an inspection record */
 } WeftTaskPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (WeftTask, weft_task, WEFT_TYPE_FUTURE)
@@ -136,18 +137,60 @@ task_scheduler (WeftTask *self)
   return weft_future_get_scheduler (WEFT_FUTURE (self));
 }
 
+/* While inspecting, a task without extras keeps its record in their
+ * place, tagged in the low bit: a record forces no allocation on the task,
+ * nor a byte more in it.
+ */
+#define RECORD_TAG ((gsize) 1)
+
+static inline TaskExtras *
+peek_extras (WeftTaskPrivate *priv)
+{
+  return G_LIKELY (((gsize) priv->extras & RECORD_TAG) == 0) ? priv->extras : NULL;
+}
+
+/* The task's inspection record, from its start while inspecting until the
+ * step that finished it is over; NULL otherwise.
+ */
+static inline WeftInspectRecord *
+peek_record (WeftTaskPrivate *priv)
+{
+  gsize bits = (gsize) priv->extras;
+
+  if (bits & RECORD_TAG)
+    return (WeftInspectRecord *) (bits & ~RECORD_TAG);
+  return bits != 0 ? priv->extras->record : NULL;
+}
+
+static void
+set_record (WeftTaskPrivate   *priv,
+            WeftInspectRecord *record)
+{
+  if (peek_extras (priv) != NULL)
+    priv->extras->record = record;
+  else
+    priv->extras = record != NULL ? (TaskExtras *) ((gsize) record | RECORD_TAG) : NULL;
+}
+
 static TaskExtras *
 task_extras (WeftTaskPrivate *priv)
 {
-  if (G_UNLIKELY (priv->extras == NULL))
-    priv->extras = g_new0 (TaskExtras, 1);
+  if (G_UNLIKELY (peek_extras (priv) == NULL))
+    {
+      TaskExtras *extras = g_new0 (TaskExtras, 1);
+
+      extras->record = peek_record (priv);
+      priv->extras = extras;
+    }
   return priv->extras;
 }
 
 static inline const char *
 peek_cancel_message (WeftTaskPrivate *priv)
 {
-  return priv->extras != NULL ? priv->extras->cancel_message : NULL;
+  TaskExtras *extras = peek_extras (priv);
+
+  return extras != NULL ? extras->cancel_message : NULL;
 }
 
 /* The task's inspection record; NULL unless it started while inspecting. */
@@ -157,7 +200,7 @@ inspect_record (WeftTaskPrivate *priv)
 #ifdef WEFT_INSPECT_DISABLED
   return NULL;
 #else
-  return WEFT_INSPECTING () && priv->extras != NULL ? priv->extras->record : NULL;
+  return WEFT_INSPECTING () ? peek_record (priv) : NULL;
 #endif
 }
 
@@ -224,7 +267,7 @@ task_complete (WeftTask *self,
    * they hold now, as asyncio's finished coroutine does, not when the
    * task is finalized.
    */
-  if (G_UNLIKELY (priv->extras != NULL))
+  if (G_UNLIKELY (peek_extras (priv) != NULL))
     for (guint i = 0; i < WEFT_TASK_N_WAIT_SLOTS; i++)
       g_clear_object (&priv->extras->wait_slots[i]);
 
@@ -341,7 +384,7 @@ take_resume_error (WeftTask   *self,
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
   GError *error = NULL;
 
-  if (G_UNLIKELY (priv->extras != NULL))
+  if (G_UNLIKELY (peek_extras (priv) != NULL))
     error = g_steal_pointer (&priv->extras->resume_error);
 
   if (error == NULL && awaited != NULL)
@@ -363,7 +406,7 @@ take_resume_error (WeftTask   *self,
     {
       priv->must_cancel_after_resume = FALSE;
       priv->must_cancel = TRUE;
-      if (priv->extras != NULL)
+      if (peek_extras (priv) != NULL)
         g_clear_pointer (&priv->extras->cancel_message, g_free);
     }
 
@@ -422,8 +465,9 @@ peek_context_map (WeftTaskPrivate *priv)
 
 /* What the step left the task doing, for its inspection record. */
 static void
-inspect_step_end (WeftTaskPrivate   *priv,
-                  WeftInspectRecord *record)
+inspect_step_end (WeftTaskPrivate       *priv,
+                  WeftInspectRecord     *record,
+                  const WeftInspectStep *step)
 {
   WeftInspectState state = WEFT_INSPECT_DONE;
   WeftFuture *awaited = NULL;
@@ -445,7 +489,7 @@ inspect_step_end (WeftTaskPrivate   *priv,
     default:
       break;
     }
-  weft_inspect_task_step_end (record, state, awaited, priv->site, priv->runnable.timer.deadline,
+  weft_inspect_task_step_end (record, step, state, awaited, priv->site, priv->runnable.timer.deadline,
                               priv->state != TASK_DONE ? peek_context_map (priv) : NULL,
                               priv->num_cancels_requested);
 }
@@ -458,6 +502,7 @@ task_step (WeftRunnable *runnable)
   WeftFuture *awaited = g_steal_pointer (&priv->awaited);
   GError *error = take_resume_error (self, awaited);
   WeftInspectRecord *record = inspect_record (priv);
+  WeftInspectStep inspect_step;
 
   /* T8d: an error thrown before the first step ends the task unrun. */
   if (!priv->started && error != NULL)
@@ -465,7 +510,7 @@ task_step (WeftRunnable *runnable)
   else
     {
       if (G_UNLIKELY (record != NULL))
-        weft_inspect_task_step_begin (record, error, priv->num_cancels_requested);
+        weft_inspect_task_step_begin (record, &inspect_step, error, priv->num_cancels_requested);
       run_step (self, awaited, error);
 
       /* F9: awaiting a future that is already done does not suspend. */
@@ -481,7 +526,14 @@ task_step (WeftRunnable *runnable)
 
       finish_step (self);
       if (G_UNLIKELY (record != NULL))
-        inspect_step_end (priv, record);
+        inspect_step_end (priv, record, &inspect_step);
+    }
+
+  /* Its record is the registry's from now on. */
+  if (G_UNLIKELY (record != NULL) && priv->state == TASK_DONE)
+    {
+      set_record (priv, NULL);
+      weft_inspect_task_retired (record);
     }
 
   g_clear_object (&awaited);
@@ -523,7 +575,7 @@ weft_task_real_cancel (WeftFuture *future,
 
   priv->num_cancels_requested++;
   if (G_UNLIKELY (inspect_record (priv) != NULL))
-    weft_inspect_task_cancel_requested (priv->extras->record, message, priv->num_cancels_requested);
+    weft_inspect_task_cancel_requested (inspect_record (priv), message, priv->num_cancels_requested);
 
   /* T6 step 4: cancel what the task waits on; the error comes out of it. */
   if (priv->state == TASK_WAITING)
@@ -538,7 +590,7 @@ weft_task_real_cancel (WeftFuture *future,
   if (!delivered)
     {
       priv->must_cancel = TRUE;
-      if (message != NULL || priv->extras != NULL)
+      if (message != NULL || peek_extras (priv) != NULL)
         {
           TaskExtras *extras = task_extras (priv);
 
@@ -547,7 +599,7 @@ weft_task_real_cancel (WeftFuture *future,
         }
     }
 
-  if (priv->extras != NULL && priv->extras->cancellable != NULL)
+  if (peek_extras (priv) != NULL && priv->extras->cancellable != NULL)
     g_cancellable_cancel (priv->extras->cancellable);
 
   return TRUE;
@@ -613,8 +665,9 @@ inspect_start (WeftTask        *self,
       kind = WEFT_INSPECT_KIND_STACKLESS;
       function = (gpointer) priv->func;
     }
-  task_extras (priv)->record = weft_inspect_task_started (self, weft_scheduler_get_inspect_loop (scheduler),
-                                                          kind, function);
+  set_record (priv, weft_inspect_task_started (self, weft_scheduler_get_inspect_loop (scheduler),
+                                               kind, function));
+  priv->inspected = TRUE;
 }
 
 /*
@@ -720,10 +773,13 @@ weft_task_finalize (GObject *object)
   WeftTask *self = WEFT_TASK (object);
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
-  if (priv->extras != NULL && priv->extras->record != NULL)
-    weft_inspect_task_finalized (g_steal_pointer (&priv->extras->record),
-                                 weft_future_peek_unread_error (WEFT_FUTURE (self)));
-  if (priv->extras != NULL && priv->extras->func_notify != NULL)
+  if (G_UNLIKELY (priv->inspected))
+    {
+      weft_inspect_task_finalized (peek_record (priv), priv->id,
+                                   weft_future_peek_unread_error (WEFT_FUTURE (self)));
+      set_record (priv, NULL);
+    }
+  if (peek_extras (priv) != NULL && priv->extras->func_notify != NULL)
     priv->extras->func_notify (priv->func_data);
   g_clear_object (&priv->awaited);
   if (!priv->has_context)
@@ -988,7 +1044,9 @@ weft_task_peek_name (WeftTask *self)
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
 
-  return priv->extras != NULL ? priv->extras->name : NULL;
+  TaskExtras *extras = peek_extras (priv);
+
+  return extras != NULL ? extras->name : NULL;
 }
 
 /* G10: a TaskGroup that raises while its parent is being cancelled calls
@@ -1458,12 +1516,12 @@ weft_task_uncancel (WeftTask *self)
 
   priv = weft_task_get_instance_private (self);
   if (G_UNLIKELY (inspect_record (priv) != NULL) && priv->num_cancels_requested > 0)
-    weft_inspect_task_uncancelled (priv->extras->record, priv->num_cancels_requested - 1);
+    weft_inspect_task_uncancelled (inspect_record (priv), priv->num_cancels_requested - 1);
   if (priv->num_cancels_requested > 0 && --priv->num_cancels_requested == 0)
     {
       priv->must_cancel = FALSE;
       /* T12: once the task is over, uncancel changes nothing visible. */
-      if (priv->extras != NULL && priv->extras->cancellable != NULL && priv->state != TASK_DONE)
+      if (peek_extras (priv) != NULL && priv->extras->cancellable != NULL && priv->state != TASK_DONE)
         g_cancellable_reset (priv->extras->cancellable);
     }
   return priv->num_cancels_requested;
@@ -1556,13 +1614,13 @@ weft_task_set_name (WeftTask   *self,
   g_return_if_fail (WEFT_IS_TASK (self));
 
   priv = weft_task_get_instance_private (self);
-  if (name == NULL && priv->extras == NULL)
+  if (name == NULL && peek_extras (priv) == NULL)
     return;
   extras = task_extras (priv);
   g_free (extras->name);
   extras->name = g_strdup (name);
   if (G_UNLIKELY (inspect_record (priv) != NULL) && priv->state != TASK_DONE)
-    weft_inspect_task_renamed (extras->record, name);
+    weft_inspect_task_renamed (inspect_record (priv), name);
 }
 
 /**
@@ -1781,7 +1839,7 @@ weft_task_inspect_peek_record (WeftTask *task)
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (task);
 
-  return priv->extras != NULL ? priv->extras->record : NULL;
+  return peek_record (priv);
 }
 
 /* On the scheduler's thread, now and then: waits that became orphaned. */
@@ -1792,7 +1850,7 @@ weft_task_inspect_check_waits (WeftScheduler *scheduler)
     {
       WeftTaskPrivate *priv = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (WeftTaskPrivate, link));
 
-      if (priv->state == TASK_WAITING && priv->extras != NULL && priv->extras->record != NULL)
-        weft_inspect_task_check_wait (priv->extras->record, priv->awaited);
+      if (priv->state == TASK_WAITING && peek_record (priv) != NULL)
+        weft_inspect_task_check_wait (peek_record (priv), priv->awaited);
     }
 }

@@ -20,6 +20,14 @@ G_BEGIN_DECLS
 typedef struct _WeftInspectRecord WeftInspectRecord;
 typedef struct _WeftInspectLoop   WeftInspectLoop;
 
+/* A step's own bookkeeping, on the stack of the call that runs it. */
+typedef struct
+{
+  gint64              start;            /* ticks */
+  guint64             outer_task;       /* the step this one runs inside, if eager */
+  gint64              outer_start;
+} WeftInspectStep;
+
 typedef enum
 {
   WEFT_INSPECT_SCHEDULED,
@@ -70,9 +78,11 @@ WeftInspectRecord *weft_inspect_task_started         (WeftTask           *task,
                                                       gpointer            function);
 void               weft_inspect_task_scheduled       (WeftInspectRecord  *record);
 void               weft_inspect_task_step_begin      (WeftInspectRecord  *record,
+                                                      WeftInspectStep    *step,
                                                       const GError       *error,
                                                       guint               cancelling);
 void               weft_inspect_task_step_end        (WeftInspectRecord  *record,
+                                                      const WeftInspectStep *step,
                                                       WeftInspectState    state,
                                                       WeftFuture         *awaited,
                                                       const WeftAwaitSite *site,
@@ -95,7 +105,9 @@ void               weft_inspect_task_completed       (WeftInspectRecord  *record
 void               weft_inspect_task_grouped         (WeftInspectRecord  *record,
                                                       guint64             group,
                                                       guint64             owner);
+void               weft_inspect_task_retired         (WeftInspectRecord  *record);
 void               weft_inspect_task_finalized       (WeftInspectRecord  *record,
+                                                      guint64             id,
                                                       const GError       *unread_error);
 
 /* Owned by the modules that know what their futures wait for; each returns

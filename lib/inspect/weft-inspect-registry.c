@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include "weft-context-var.h"
 #include "weft-error-private.h"
@@ -76,6 +77,19 @@ typedef struct
   char    *message;
 } CancelRequest;
 
+/* Records are carved out of chunks owned by their loop and recycled
+ * through its free list: both under the loop lock that links and unlinks
+ * them anyway, so a spawn allocates nothing most of the time. Chunks
+ * double up to a thousand records and have their pages populated at once
+ * where the kernel can: faulting them in one by one cost a burst of
+ * spawns more than the recording itself. (On the heap, not mapped, so
+ * that leak checkers still see what records point to.)
+ */
+#define FIRST_CHUNK_RECORDS 32
+#define MAX_CHUNK_RECORDS 1024
+
+typedef struct _RecordChunk RecordChunk;
+
 struct _WeftInspectLoop
 {
   gatomicrefcount     ref_count;        /* the scheduler's, the list's while not empty,
@@ -101,57 +115,25 @@ struct _WeftInspectLoop
   char               *thread_name;
   WeftInspectRecord  *head;             /* every record kept, oldest first */
   WeftInspectRecord  *tail;
+  WeftInspectRecord  *free_records;     /* through next */
+  RecordChunk        *chunks;
 };
 
-struct _WeftInspectRecord
+/* What few tasks need: strings, lists, groups, cancellations. Made on
+ * first need under the loop lock, which publishes it; freed with the
+ * record.
+ */
+typedef struct
 {
-  gatomicrefcount     ref_count;
-  WeftInspectLoop    *loop;             /* referenced */
-  WeftInspectRecord  *prev;             /* under the loop lock */
-  WeftInspectRecord  *next;
-  WeftInspectRecord  *finished_next;    /* under finished_lock */
-  gboolean            linked;
-
-  /* Set before the record is linked. */
-  guint64             id;
-  WeftTask           *task;             /* for the owner only, while unfinished */
-  WeftInspectKind     kind;
-  gpointer            function;
-  GType               type;
-  gpointer            created_pc;
-  gint64              created_us;
-  guint64             parent;
-
   /* Single writer, relaxed atomics. */
-  guint               version;
-  int                 state;
-  int                 seen;             /* by some batch */
   guint64             group;
   guint64             group_owner;
   guint64             cancelled_by;
-  guint               cancelling;
-  guint64             steps;
-  gint64              busy;             /* ticks */
-  gint64              waiting;
-  gint64              idle;
-  gint64              longest;
-  guint32             histogram[N_BUCKETS];
-  gint64              state_since;      /* ticks */
-  gint64              finished_us;
-  guint64             awaits_task;
-  GType               awaited_type;
-  guint               awaited_n;
-  gint64              sleep_us;
 
   /* The owner's own. */
-  gint64              step_start;
-  guint64             outer_task;       /* the step this one runs inside, if eager */
-  gint64              outer_start;
+  guint64             last_requester;
   const WeftAwaitSite *site_seen;
   WeftContextMap     *map_seen;
-  guint64             last_requester;
-  guint8              cancel_caught;
-  guint8              orphan_reported;
 
   /* Under the loop lock. */
   char               *name;
@@ -163,6 +145,57 @@ struct _WeftInspectRecord
   GPtrArray          *context;          /* name, value, name, value... */
   char               *result;
   char               *error;
+} RecordCold;
+
+/* Owned by its loop's list: the task points to it until the step that
+ * finished it is over (or, unfinished, until its finalization).
+ */
+struct _WeftInspectRecord
+{
+  WeftInspectRecord  *prev;             /* under the loop lock */
+  WeftInspectRecord  *next;             /* also the loop's free list */
+  WeftInspectLoop    *loop;
+  RecordCold         *cold;             /* set under the loop lock */
+
+  /* Set before the record is linked. */
+  guint64             id;
+  union {
+    WeftTask         *task;             /* for the owner only, while unfinished */
+    WeftInspectRecord *finished_next;   /* then, under finished_lock */
+  };
+  gpointer            function;         /* a binding's: its GType */
+  gpointer            created_pc;
+  gint64              created_ticks;
+  guint64             parent;
+  guint8              kind;
+
+  /* The owner's own. */
+  guint8              cancel_caught;
+  guint8              orphan_reported;
+
+  /* Single writer, relaxed atomics. */
+  guint8              state;
+  guint               version;
+  guint               cancelling;
+  guint               awaited_n;
+  guint8              seen;             /* by some batch */
+  guint64             steps;
+  gint64              busy;             /* ticks */
+  gint64              waiting;
+  gint64              idle;
+  gint64              longest;
+  gint64              state_since;      /* ticks */
+  guint32             histogram[N_BUCKETS];
+  guint64             awaits_task;
+  GType               awaited_type;
+  gint64              sleep_until_us;   /* monotonic; 0 unless sleeping */
+};
+
+struct _RecordChunk
+{
+  RecordChunk       *next;
+  guint              n_records;
+  WeftInspectRecord  records[];
 };
 
 typedef struct
@@ -203,6 +236,7 @@ static gint64 tsc_origin;
 static gint64 mono_origin;
 static double ticks_per_us = 1.0;
 static gint64 long_step_ticks = LONG_STEP_US;
+static gint64 bucket_limits[N_BUCKETS - 1];   /* ticks: 16 µs, then ×4 */
 
 static inline gint64
 clock_ticks (void)
@@ -225,6 +259,15 @@ static inline gint64
 tick_time_to_us (gint64 ticks)
 {
   return use_tsc ? mono_origin + (gint64) ((ticks - tsc_origin) / ticks_per_us) : ticks;
+}
+
+static void
+set_bucket_limits (void)
+{
+  gint64 limit_us = 16;
+
+  for (guint i = 0; i < N_BUCKETS - 1; i++, limit_us *= 4)
+    bucket_limits[i] = use_tsc ? (gint64) (limit_us * ticks_per_us) : limit_us;
 }
 
 static G_GNUC_UNUSED void
@@ -263,6 +306,7 @@ weft_inspect_registry_start (void)
   if (lints == NULL)
     {
       calibrate_clock ();
+      set_bucket_limits ();
       lints = g_ptr_array_new ();
       lint_index = g_hash_table_new (g_str_hash, g_str_equal);
       symbols = g_hash_table_new_full (NULL, NULL, NULL, g_free);
@@ -363,6 +407,13 @@ loop_unref (WeftInspectLoop *loop)
     loop->next->prev = loop->prev;
   pthread_mutex_unlock (&registry_mutex);
 
+  while (loop->chunks != NULL)
+    {
+      RecordChunk *chunk = loop->chunks;
+
+      loop->chunks = chunk->next;
+      g_aligned_free (chunk);
+    }
   g_free (loop->thread_name);
   g_free (loop);
 }
@@ -375,6 +426,7 @@ weft_inspect_loop_new (GMainContext *context)
   g_atomic_ref_count_init (&loop->ref_count);
   loop->context = context;
   loop->alive = TRUE;
+  loop->last_recheck_us = g_get_monotonic_time ();   /* the first recheck a second from now */
 
   pthread_mutex_lock (&registry_mutex);
   loop->number = ++last_loop_number;
@@ -443,34 +495,65 @@ cancel_request_clear (gpointer data)
 }
 
 static void
-record_free (WeftInspectRecord *record)
+record_cold_free (RecordCold *cold)
 {
-  g_free (record->name);
-  g_free (record->site_function);
-  g_free (record->site_file);
-  g_clear_pointer (&record->awaits, g_array_unref);
-  g_clear_pointer (&record->cancel_requests, g_array_unref);
-  g_clear_pointer (&record->context, g_ptr_array_unref);
-  g_clear_pointer (&record->map_seen, weft_context_map_unref);
-  g_free (record->result);
-  g_free (record->error);
-  g_free (record);
+  if (cold == NULL)
+    return;
+  g_free (cold->name);
+  g_free (cold->site_function);
+  g_free (cold->site_file);
+  g_clear_pointer (&cold->awaits, g_array_unref);
+  g_clear_pointer (&cold->cancel_requests, g_array_unref);
+  g_clear_pointer (&cold->context, g_ptr_array_unref);
+  g_clear_pointer (&cold->map_seen, weft_context_map_unref);
+  g_free (cold->result);
+  g_free (cold->error);
+  g_free (cold);
 }
 
-static void
-record_unref (WeftInspectRecord *record)
+/* Under the loop lock. */
+static WeftInspectRecord *
+record_alloc (WeftInspectLoop *loop)
 {
-  if (g_atomic_ref_count_dec (&record->ref_count))
-    record_free (record);
+  WeftInspectRecord *record = loop->free_records;
+
+  if (G_UNLIKELY (record == NULL))
+    {
+      guint n = loop->chunks != NULL ? MIN (loop->chunks->n_records * 2, MAX_CHUNK_RECORDS)
+                                     : FIRST_CHUNK_RECORDS;
+      gsize page = (gsize) sysconf (_SC_PAGESIZE);
+      gsize size = (sizeof (RecordChunk) + n * sizeof (WeftInspectRecord) + page - 1) / page * page;
+      RecordChunk *chunk = g_aligned_alloc (1, size, page);
+
+#ifdef MADV_POPULATE_WRITE
+      madvise (chunk, size, MADV_POPULATE_WRITE);   /* before Linux 5.14: faulted on use */
+#endif
+      chunk->next = loop->chunks;
+      chunk->n_records = n;
+      loop->chunks = chunk;
+      for (guint i = n; i-- > 0;)
+        {
+          chunk->records[i].next = record;
+          record = &chunk->records[i];
+        }
+    }
+  loop->free_records = record->next;
+  memset (record, 0, sizeof *record);
+  return record;
 }
 
-/* Under the loop lock. Returns %TRUE if that emptied the loop, whose
- * list then lets go of it: the caller unrefs it once the lock is released.
+/* Under the loop lock: unlinks @record and gives it back to the loop.
+ * Returns its cold part, for the caller to free once the lock is
+ * released, and in @emptied whether the loop's list let go of the loop:
+ * the caller then unrefs the loop, after the lock.
  */
-static gboolean
+static RecordCold *
 unlink_record (WeftInspectLoop   *loop,
-               WeftInspectRecord *record)
+               WeftInspectRecord *record,
+               gboolean          *emptied)
 {
+  RecordCold *cold = record->cold;
+
   if (record->prev != NULL)
     record->prev->next = record->next;
   else
@@ -479,9 +562,25 @@ unlink_record (WeftInspectLoop   *loop,
     record->next->prev = record->prev;
   else
     loop->tail = record->prev;
-  record->prev = record->next = NULL;
-  record->linked = FALSE;
-  return loop->head == NULL;
+  record->next = loop->free_records;
+  loop->free_records = record;
+  *emptied = loop->head == NULL;
+  return cold;
+}
+
+/* The owner's: made under the loop lock, which publishes it. */
+static RecordCold *
+record_cold (WeftInspectRecord *record)
+{
+  if (G_UNLIKELY (record->cold == NULL))
+    {
+      RecordCold *cold = g_new0 (RecordCold, 1);
+
+      weft_spinlock_lock (&record->loop->lock);
+      record->cold = cold;
+      weft_spinlock_unlock (&record->loop->lock);
+    }
+  return record->cold;
 }
 
 WeftInspectRecord *
@@ -490,29 +589,34 @@ weft_inspect_task_started (WeftTask        *task,
                            WeftInspectKind  kind,
                            gpointer         function)
 {
-  WeftInspectRecord *record = g_new0 (WeftInspectRecord, 1);
+  WeftInspectRecord *record;
   WeftTask *parent = weft_task_get_current ();
   const char *name = weft_task_peek_name (task);
-  gint64 now = clock_ticks ();
+  RecordCold *cold = NULL;
+  /* Inside a step, the step's reading will do. */
+  gint64 now = LOAD (loop->current_task) != 0 ? LOAD (loop->last_tick) : clock_ticks ();
 
-  g_atomic_ref_count_init (&record->ref_count);
-  g_atomic_ref_count_inc (&record->ref_count);   /* the loop's and the task's */
-  record->loop = loop;
-  record->id = weft_task_get_id (task);
-  record->task = task;
-  record->kind = kind;
-  record->function = function;
-  record->type = G_OBJECT_TYPE (task);
-  record->created_pc = weft_inspect_creator;
-  weft_inspect_creator = NULL;
-  record->created_us = tick_time_to_us (now);
-  record->parent = parent != NULL ? weft_task_get_id (parent) : 0;
-  record->state = WEFT_INSPECT_SCHEDULED;
-  record->state_since = now;
-  record->name = g_strdup (name);
+  if (G_UNLIKELY (name != NULL))
+    {
+      cold = g_new0 (RecordCold, 1);
+      cold->name = g_strdup (name);
+    }
 
   ADD (loop->n_unfinished, 1);
   weft_spinlock_lock (&loop->lock);
+  record = record_alloc (loop);
+  record->loop = loop;
+  record->cold = cold;
+  record->id = weft_task_get_id (task);
+  record->task = task;
+  record->kind = kind;
+  record->function = kind == WEFT_INSPECT_KIND_BINDING ? GSIZE_TO_POINTER (G_OBJECT_TYPE (task)) : function;
+  record->created_pc = weft_inspect_creator;
+  record->created_ticks = now;
+  record->parent = parent != NULL ? weft_task_get_id (parent) : 0;
+  record->state = WEFT_INSPECT_SCHEDULED;
+  record->state_since = now;
+
   record->prev = loop->tail;
   if (loop->tail != NULL)
     loop->tail->next = record;
@@ -522,8 +626,8 @@ weft_inspect_task_started (WeftTask        *task,
       loop_ref (loop);   /* a list with records holds its loop */
     }
   loop->tail = record;
-  record->linked = TRUE;
   weft_spinlock_unlock (&loop->lock);
+  weft_inspect_creator = NULL;
 
   return record;
 }
@@ -556,6 +660,7 @@ weft_inspect_task_scheduled (WeftInspectRecord *record)
 
 void
 weft_inspect_task_step_begin (WeftInspectRecord *record,
+                              WeftInspectStep   *step,
                               const GError      *error,
                               guint              cancelling)
 {
@@ -564,9 +669,9 @@ weft_inspect_task_step_begin (WeftInspectRecord *record,
 
   settle_state_time (record, now);
   STORE (record->state, WEFT_INSPECT_RUNNING);
-  record->step_start = now;
-  record->outer_task = LOAD (loop->current_task);
-  record->outer_start = LOAD (loop->step_start);
+  step->start = now;
+  step->outer_task = LOAD (loop->current_task);
+  step->outer_start = LOAD (loop->step_start);
   STORE (loop->step_start, now);
   STORE (loop->current_task, record->id);
   STORE (loop->last_tick, now);
@@ -574,17 +679,17 @@ weft_inspect_task_step_begin (WeftInspectRecord *record,
   /* A cancellation delivered while requests stand: if the task goes on
    * past the next await without uncancel, it swallowed it.
    */
-  if (weft_error_is_cancelled (error) && cancelling > 0)
+  if (G_UNLIKELY (error != NULL) && cancelling > 0 && weft_error_is_cancelled (error))
     record->cancel_caught = 1;
   bump (record);
 }
 
 static guint
-bucket_of (gint64 us)
+bucket_of (gint64 duration)
 {
   guint bucket = 0;
 
-  for (gint64 limit = 16; bucket < N_BUCKETS - 1 && us >= limit; limit *= 4)
+  while (bucket < N_BUCKETS - 1 && duration >= bucket_limits[bucket])
     bucket++;
   return bucket;
 }
@@ -643,11 +748,12 @@ note_awaits (WeftInspectRecord *record,
   STORE (record->awaited_type, awaited != NULL ? G_OBJECT_TYPE (awaited) : 0);
   STORE (record->awaited_n, n);
 
-  if (ids == NULL && record->awaits == NULL)
+  if (ids == NULL && (record->cold == NULL || record->cold->awaits == NULL))
     return;
+  record_cold (record);
   weft_spinlock_lock (&record->loop->lock);
-  old = record->awaits;
-  record->awaits = g_steal_pointer (&ids);
+  old = record->cold->awaits;
+  record->cold->awaits = g_steal_pointer (&ids);
   weft_spinlock_unlock (&record->loop->lock);
   g_clear_pointer (&old, g_array_unref);
 }
@@ -668,19 +774,20 @@ static void
 note_context (WeftInspectRecord *record,
               WeftContextMap    *map)
 {
+  RecordCold *cold = record_cold (record);
   GPtrArray *pairs, *old;
 
-  if (map == record->map_seen)
+  if (map == cold->map_seen)
     return;
-  g_clear_pointer (&record->map_seen, weft_context_map_unref);
-  record->map_seen = map != NULL ? weft_context_map_ref (map) : NULL;
+  g_clear_pointer (&cold->map_seen, weft_context_map_unref);
+  cold->map_seen = map != NULL ? weft_context_map_ref (map) : NULL;
 
   pairs = g_ptr_array_new_with_free_func (g_free);
   weft_context_map_foreach (map, add_context_value, pairs);
 
   weft_spinlock_lock (&record->loop->lock);
-  old = record->context;
-  record->context = pairs;
+  old = cold->context;
+  cold->context = pairs;
   weft_spinlock_unlock (&record->loop->lock);
   g_clear_pointer (&old, g_ptr_array_unref);
 }
@@ -689,45 +796,59 @@ static void
 note_site (WeftInspectRecord   *record,
            const WeftAwaitSite *site)
 {
+  RecordCold *cold = record_cold (record);
   char *old_function, *old_file;
 
-  if (site == record->site_seen || site == NULL)
-    return;
-  record->site_seen = site;
-
+  cold->site_seen = site;
   weft_spinlock_lock (&record->loop->lock);
-  old_function = record->site_function;
-  old_file = record->site_file;
-  record->site_function = g_strdup (site->function);
-  record->site_file = g_strdup (site->file);
-  record->site_line = site->line;
+  old_function = cold->site_function;
+  old_file = cold->site_file;
+  cold->site_function = g_strdup (site->function);
+  cold->site_file = g_strdup (site->file);
+  cold->site_line = site->line;
   weft_spinlock_unlock (&record->loop->lock);
   g_free (old_function);
   g_free (old_file);
 }
 
+static void
+note_caught_cancel (WeftInspectRecord *record,
+                    guint              cancelling,
+                    gint64             now)
+{
+  if (cancelling == 0)
+    record->cancel_caught = 0;
+  else if (++record->cancel_caught > 2)
+    {
+      record->cancel_caught = 0;
+      add_lint ("swallowed-cancel", record->id,
+                g_strdup ("caught a cancellation and went on without weft_task_uncancel()"),
+                tick_time_to_us (now), 0);
+    }
+}
+
 void
-weft_inspect_task_step_end (WeftInspectRecord   *record,
-                            WeftInspectState     state,
-                            WeftFuture          *awaited,
-                            const WeftAwaitSite *site,
-                            gint64               sleep_deadline_us,
-                            WeftContextMap      *map,
-                            guint                cancelling)
+weft_inspect_task_step_end (WeftInspectRecord     *record,
+                            const WeftInspectStep *step,
+                            WeftInspectState       state,
+                            WeftFuture            *awaited,
+                            const WeftAwaitSite   *site,
+                            gint64                 sleep_deadline_us,
+                            WeftContextMap        *map,
+                            guint                  cancelling)
 {
   WeftInspectLoop *loop = record->loop;
   gint64 now = clock_ticks ();
-  gint64 duration = MAX (now - record->step_start, 0);
-  gint64 duration_us = ticks_to_us (duration);
+  gint64 duration = MAX (now - step->start, 0);
 
   ADD (record->busy, duration);
   ADD (record->steps, 1);
-  ADD (record->histogram[bucket_of (duration_us)], 1);
+  ADD (record->histogram[bucket_of (duration)], 1);
   if (duration > record->longest)
     STORE (record->longest, duration);
 
-  STORE (loop->current_task, record->outer_task);
-  STORE (loop->step_start, record->outer_start);
+  STORE (loop->current_task, step->outer_task);
+  STORE (loop->step_start, step->outer_start);
   STORE (loop->last_tick, now);
 
   /* A task that completed during the step stays so; one that yielded
@@ -741,33 +862,25 @@ weft_inspect_task_step_end (WeftInspectRecord   *record,
 
   if (state == WEFT_INSPECT_SUSPENDED || state == WEFT_INSPECT_SCHEDULED)
     {
-      note_site (record, site);
-      note_awaits (record, state == WEFT_INSPECT_SUSPENDED ? awaited : NULL);
-      STORE (record->sleep_us, state == WEFT_INSPECT_SUSPENDED && awaited == NULL
-                               ? MAX (sleep_deadline_us - g_get_monotonic_time (), 0) : 0);
+      /* The collector turns the deadline into the sleep from now on. */
+      STORE (record->sleep_until_us, state == WEFT_INSPECT_SUSPENDED && awaited == NULL
+                                     ? sleep_deadline_us : 0);
+      if (site != NULL && (record->cold == NULL || site != record->cold->site_seen))
+        note_site (record, site);
+      if (awaited != NULL || LOAD (record->awaited_type) != 0)
+        note_awaits (record, state == WEFT_INSPECT_SUSPENDED ? awaited : NULL);
       record->orphan_reported = FALSE;
       if (awaited != NULL)
         weft_inspect_task_check_wait (record, awaited);
-
-      if (record->cancel_caught > 0)
-        {
-          if (cancelling == 0)
-            record->cancel_caught = 0;
-          else if (++record->cancel_caught > 2)
-            {
-              record->cancel_caught = 0;
-              add_lint ("swallowed-cancel", record->id,
-                        g_strdup ("caught a cancellation and went on without weft_task_uncancel()"),
-                        tick_time_to_us (now), 0);
-            }
-        }
+      if (G_UNLIKELY (record->cancel_caught > 0))
+        note_caught_cancel (record, cancelling, now);
     }
 
-  if (map != NULL || record->map_seen != NULL)
+  if (map != NULL || (record->cold != NULL && record->cold->map_seen != NULL))
     note_context (record, map);
 
-  if (duration > long_step_ticks)
-    note_long_step (record, duration_us, tick_time_to_us (now));
+  if (G_UNLIKELY (duration > long_step_ticks))
+    note_long_step (record, ticks_to_us (duration), tick_time_to_us (now));
 
   bump (record);
 }
@@ -795,24 +908,25 @@ weft_inspect_task_cancel_requested (WeftInspectRecord *record,
                                     const char        *message,
                                     guint              cancelling)
 {
+  RecordCold *cold = record_cold (record);
   WeftTask *requester = weft_task_get_current ();
   CancelRequest request;
 
   request.task = requester != NULL ? weft_task_get_id (requester) : 0;
   request.time_us = g_get_monotonic_time ();
   request.message = g_strdup (message);
-  record->last_requester = request.task;
+  cold->last_requester = request.task;
   STORE (record->cancelling, cancelling);
 
   weft_spinlock_lock (&record->loop->lock);
-  if (record->cancel_requests == NULL)
+  if (cold->cancel_requests == NULL)
     {
-      record->cancel_requests = g_array_new (FALSE, FALSE, sizeof (CancelRequest));
-      g_array_set_clear_func (record->cancel_requests, cancel_request_clear);
+      cold->cancel_requests = g_array_new (FALSE, FALSE, sizeof (CancelRequest));
+      g_array_set_clear_func (cold->cancel_requests, cancel_request_clear);
     }
-  if (record->cancel_requests->len == N_CANCEL_REQUESTS)
-    g_array_remove_index (record->cancel_requests, 0);
-  g_array_append_val (record->cancel_requests, request);
+  if (cold->cancel_requests->len == N_CANCEL_REQUESTS)
+    g_array_remove_index (cold->cancel_requests, 0);
+  g_array_append_val (cold->cancel_requests, request);
   weft_spinlock_unlock (&record->loop->lock);
   bump (record);
 }
@@ -831,7 +945,9 @@ void
 weft_inspect_task_renamed (WeftInspectRecord *record,
                            const char        *name)
 {
-  set_string (record, &record->name, g_strdup (name));
+  RecordCold *cold = record_cold (record);
+
+  set_string (record, &cold->name, g_strdup (name));
   bump (record);
 }
 
@@ -840,8 +956,10 @@ weft_inspect_task_grouped (WeftInspectRecord *record,
                            guint64            group,
                            guint64            owner)
 {
-  STORE (record->group, group);
-  STORE (record->group_owner, owner);
+  RecordCold *cold = record_cold (record);
+
+  STORE (cold->group, group);
+  STORE (cold->group_owner, owner);
   bump (record);
 }
 
@@ -851,15 +969,71 @@ format_error (const GError *error)
   return g_strdup_printf ("%s %d: %s", g_quark_to_string (error->domain), error->code, error->message);
 }
 
-/* Keeps the record among the last finished ones, and evicts the oldest
- * past the limit: from the finished queue under its own lock, then from
- * their loops under each loop's lock, which collectors hold.
- */
+void
+weft_inspect_task_completed (WeftInspectRecord *record,
+                             const GValue      *value,
+                             const GError      *error,
+                             guint              cancelling)
+{
+  gint64 now = MAX (LOAD (record->loop->last_tick), record->state_since);
+  gboolean cancelled = error != NULL && weft_error_is_cancelled (error);
+  int state = cancelled ? WEFT_INSPECT_CANCELLED : error != NULL ? WEFT_INSPECT_FAILED : WEFT_INSPECT_DONE;
+
+  if (record->state != WEFT_INSPECT_RUNNING)
+    settle_state_time (record, now);
+  STORE (record->state, state);
+  STORE (record->state_since, now);      /* the finishing time, from now on */
+  STORE (record->cancelling, cancelling);
+  STORE (record->awaits_task, 0);
+  STORE (record->awaited_type, 0);
+  STORE (record->sleep_until_us, 0);
+  if (cancelled && record->cold != NULL)
+    STORE (record->cold->cancelled_by, record->cold->last_requester);
+
+  if (error != NULL && !cancelled)
+    set_string (record, &record_cold (record)->error, format_error (error));
+  else if (value != NULL && G_IS_VALUE (value))
+    set_string (record, &record_cold (record)->result, g_strdup_value_contents (value));
+  if (record->cold != NULL)
+    g_clear_pointer (&record->cold->map_seen, weft_context_map_unref);
+  bump (record);
+
+  /* A failure may legitimately carry a cancellation (a task group's). */
+  if (state == WEFT_INSPECT_DONE && cancelling > 0)
+    add_lint ("swallowed-cancel", record->id,
+              g_strdup_printf ("returned with %u cancellation request%s standing: "
+                               "a cancellation was swallowed without weft_task_uncancel()",
+                               cancelling, cancelling == 1 ? "" : "s"),
+              tick_time_to_us (now), 0);
+}
+
+/* After unlink_record(), once the loop lock is released. */
 static void
-finish_record (WeftInspectRecord *record)
+release_unlinked (WeftInspectLoop *loop,
+                  RecordCold      *cold,
+                  gboolean         emptied)
+{
+  record_cold_free (cold);
+  if (emptied)
+    loop_unref (loop);
+}
+
+/* Once the step that finished the task is over: the record is kept among
+ * the last finished ones, and the oldest past the limit are evicted,
+ * from the finished queue under its own lock, then from their loops under
+ * each loop's lock, which collectors hold. The task forgets the record.
+ */
+void
+weft_inspect_task_retired (WeftInspectRecord *record)
 {
   WeftInspectRecord *evicted = NULL;
   guint limit = weft_inspect_registry_get_keep ();
+
+  /* Only finalizing a task its context dropped unfinished writes this
+   * elsewhere, when the loop is gone.
+   */
+  ADD (record->loop->n_unfinished, -1);
+  record->finished_next = NULL;
 
   weft_spinlock_lock (&finished_lock);
   if (finished_tail != NULL)
@@ -885,92 +1059,45 @@ finish_record (WeftInspectRecord *record)
     {
       WeftInspectRecord *next = evicted->finished_next;
       WeftInspectLoop *loop = evicted->loop;
-      gboolean linked, emptied = FALSE;
+      RecordCold *cold;
+      gboolean emptied;
 
-      weft_spinlock_lock (&loop->lock);
-      linked = evicted->linked;
-      if (linked)
-        emptied = unlink_record (loop, evicted);
-      weft_spinlock_unlock (&loop->lock);
       if (!LOAD (evicted->seen))
         __atomic_add_fetch (&dropped, 1, __ATOMIC_RELAXED);
-      if (linked)
-        record_unref (evicted);
-      if (emptied)
-        loop_unref (loop);
+      weft_spinlock_lock (&loop->lock);
+      cold = unlink_record (loop, evicted, &emptied);
+      weft_spinlock_unlock (&loop->lock);
+      release_unlinked (loop, cold, emptied);
       evicted = next;
     }
 }
 
-void
-weft_inspect_task_completed (WeftInspectRecord *record,
-                             const GValue      *value,
-                             const GError      *error,
-                             guint              cancelling)
-{
-  gint64 now = MAX (LOAD (record->loop->last_tick), record->state_since);
-  gboolean cancelled = weft_error_is_cancelled (error);
-  int state = cancelled ? WEFT_INSPECT_CANCELLED : error != NULL ? WEFT_INSPECT_FAILED : WEFT_INSPECT_DONE;
-
-  if (record->state != WEFT_INSPECT_RUNNING)
-    settle_state_time (record, now);
-  STORE (record->state, state);
-  STORE (record->finished_us, tick_time_to_us (now));
-  STORE (record->cancelling, cancelling);
-  STORE (record->awaits_task, 0);
-  STORE (record->awaited_type, 0);
-  STORE (record->sleep_us, 0);
-  if (cancelled)
-    STORE (record->cancelled_by, record->last_requester);
-
-  if (error != NULL && !cancelled)
-    set_string (record, &record->error, format_error (error));
-  else if (value != NULL && G_IS_VALUE (value))
-    set_string (record, &record->result, g_strdup_value_contents (value));
-  g_clear_pointer (&record->map_seen, weft_context_map_unref);
-  record->task = NULL;
-  bump (record);
-
-  /* A failure may legitimately carry a cancellation (a task group's). */
-  if (state == WEFT_INSPECT_DONE && cancelling > 0)
-    add_lint ("swallowed-cancel", record->id,
-              g_strdup_printf ("returned with %u cancellation request%s standing: "
-                               "a cancellation was swallowed without weft_task_uncancel()",
-                               cancelling, cancelling == 1 ? "" : "s"),
-              tick_time_to_us (now), 0);
-
-  __atomic_sub_fetch (&record->loop->n_unfinished, 1, __ATOMIC_RELAXED);
-  finish_record (record);
-}
-
-/* Any thread: the task's last reference. */
+/* Any thread: the task's last reference. @record is the unfinished
+ * task's, or %NULL once retired.
+ */
 void
 weft_inspect_task_finalized (WeftInspectRecord *record,
+                             guint64            id,
                              const GError      *unread_error)
 {
   if (unread_error != NULL)
-    add_lint ("unread-error", record->id,
+    add_lint ("unread-error", id,
               g_strdup_printf ("failed and nobody read its error: %s", unread_error->message),
               g_get_monotonic_time (), 0);
 
   /* Never finished: it leaves with its task. */
-  if (LOAD (record->state) < WEFT_INSPECT_DONE)
+  if (record != NULL)
     {
       WeftInspectLoop *loop = record->loop;
-      gboolean linked, emptied = FALSE;
+      RecordCold *cold;
+      gboolean emptied;
 
-      weft_spinlock_lock (&loop->lock);
-      linked = record->linked;
-      if (linked)
-        emptied = unlink_record (loop, record);
-      weft_spinlock_unlock (&loop->lock);
       __atomic_sub_fetch (&loop->n_unfinished, 1, __ATOMIC_RELAXED);
-      if (linked)
-        record_unref (record);
-      if (emptied)
-        loop_unref (loop);
+      weft_spinlock_lock (&loop->lock);
+      cold = unlink_record (loop, record, &emptied);
+      weft_spinlock_unlock (&loop->lock);
+      release_unlinked (loop, cold, emptied);
     }
-  record_unref (record);
 }
 
 void
@@ -992,7 +1119,9 @@ weft_inspect_registry_note_exit (void)
           if (state >= WEFT_INSPECT_DONE)
             continue;
           g_ptr_array_add (found, g_strdup_printf ("%" G_GUINT64_FORMAT, r->id));
-          g_ptr_array_add (found, r->name != NULL ? g_strdup (r->name)
+          const char *name = r->cold != NULL ? r->cold->name : NULL;
+
+          g_ptr_array_add (found, name != NULL ? g_strdup (name)
                                                   : g_strdup_printf ("Task-%" G_GUINT64_FORMAT, r->id));
           g_ptr_array_add (found, g_strdup (state_name (state)));
         }
@@ -1019,9 +1148,8 @@ typedef struct
   guint64          id;
   WeftInspectKind  kind;
   gpointer         function;
-  GType            type;
   gpointer         created_pc;
-  gint64           created_us;
+  gint64           created_ticks;
   guint64          parent;
   guint            version;
   int              state;
@@ -1036,11 +1164,10 @@ typedef struct
   gint64           longest;
   guint32          histogram[N_BUCKETS];
   gint64           state_since;
-  gint64           finished_us;
   guint64          awaits_task;
   GType            awaited_type;
   guint            awaited_n;
-  gint64           sleep_us;
+  gint64           sleep_until_us;
   char            *name;
   char            *site_function;
   char            *site_file;
@@ -1096,15 +1223,11 @@ snapshot_record (WeftInspectRecord *r)
   s->id = r->id;
   s->kind = r->kind;
   s->function = r->function;
-  s->type = r->type;
   s->created_pc = r->created_pc;
-  s->created_us = r->created_us;
+  s->created_ticks = r->created_ticks;
   s->parent = r->parent;
   s->version = LOAD (r->version);
   s->state = LOAD (r->state);
-  s->group = LOAD (r->group);
-  s->group_owner = LOAD (r->group_owner);
-  s->cancelled_by = LOAD (r->cancelled_by);
   s->cancelling = LOAD (r->cancelling);
   s->steps = LOAD (r->steps);
   s->busy = LOAD (r->busy);
@@ -1114,25 +1237,32 @@ snapshot_record (WeftInspectRecord *r)
   for (guint i = 0; i < N_BUCKETS; i++)
     s->histogram[i] = LOAD (r->histogram[i]);
   s->state_since = LOAD (r->state_since);
-  s->finished_us = LOAD (r->finished_us);
   s->awaits_task = LOAD (r->awaits_task);
   s->awaited_type = LOAD (r->awaited_type);
   s->awaited_n = LOAD (r->awaited_n);
-  s->sleep_us = LOAD (r->sleep_us);
-  s->name = g_strdup (r->name);
-  s->site_function = g_strdup (r->site_function);
-  s->site_file = g_strdup (r->site_file);
-  s->site_line = r->site_line;
-  s->awaits = r->awaits != NULL ? g_array_copy (r->awaits) : NULL;
-  s->cancel_requests = copy_cancel_requests (r->cancel_requests);
-  if (r->context != NULL)
+  s->sleep_until_us = LOAD (r->sleep_until_us);
+  if (r->cold != NULL)
     {
-      s->context = g_ptr_array_new_full (r->context->len, g_free);
-      for (guint i = 0; i < r->context->len; i++)
-        g_ptr_array_add (s->context, g_strdup (r->context->pdata[i]));
+      RecordCold *c = r->cold;
+
+      s->group = LOAD (c->group);
+      s->group_owner = LOAD (c->group_owner);
+      s->cancelled_by = LOAD (c->cancelled_by);
+      s->name = g_strdup (c->name);
+      s->site_function = g_strdup (c->site_function);
+      s->site_file = g_strdup (c->site_file);
+      s->site_line = c->site_line;
+      s->awaits = c->awaits != NULL ? g_array_copy (c->awaits) : NULL;
+      s->cancel_requests = copy_cancel_requests (c->cancel_requests);
+      if (c->context != NULL)
+        {
+          s->context = g_ptr_array_new_full (c->context->len, g_free);
+          for (guint i = 0; i < c->context->len; i++)
+            g_ptr_array_add (s->context, g_strdup (c->context->pdata[i]));
+        }
+      s->result = g_strdup (c->result);
+      s->error = g_strdup (c->error);
     }
-  s->result = g_strdup (r->result);
-  s->error = g_strdup (r->error);
   STORE (r->seen, TRUE);
   return s;
 }
@@ -1292,7 +1422,8 @@ describe_awaited (const State    *state,
   if (s->state != WEFT_INSPECT_SUSPENDED)
     return g_strdup ("");
   if (s->awaited_type == 0)
-    return g_strdup_printf ("sleep %.3f s", s->sleep_us / (double) G_USEC_PER_SEC);
+    return g_strdup_printf ("sleep %.3f s", MAX (s->sleep_until_us - tick_time_to_us (s->state_since), 0)
+                                            / (double) G_USEC_PER_SEC);
   if (s->awaited_n > 0)
     return g_strdup_printf ("%s of %u", g_type_name (s->awaited_type), s->awaited_n);
   if (s->awaits_task != 0 && g_type_is_a (s->awaited_type, WEFT_TYPE_TASK))
@@ -1346,11 +1477,11 @@ task_entries (const State    *state,
   ADD_ENTRY ("name", g_variant_new_take_string (text));
   ADD_ENTRY ("state", g_variant_new_string (state_name (s->state)));
   ADD_ENTRY ("kind", g_variant_new_string (kind_name (s->kind)));
-  text = s->kind == WEFT_INSPECT_KIND_BINDING ? g_strdup (g_type_name (s->type))
+  text = s->kind == WEFT_INSPECT_KIND_BINDING ? g_strdup (g_type_name (GPOINTER_TO_SIZE (s->function)))
                                               : symbolize (s->function, FALSE, FALSE);
   ADD_ENTRY ("function", g_variant_new_take_string (text));
   ADD_ENTRY ("created-at", g_variant_new_take_string (symbolize (s->created_pc, TRUE, TRUE)));
-  ADD_ENTRY ("created-us", g_variant_new_int64 (s->created_us));
+  ADD_ENTRY ("created-us", g_variant_new_int64 (tick_time_to_us (s->created_ticks)));
   ADD_ENTRY ("parent", g_variant_new_uint64 (s->parent));
   ADD_ENTRY ("group", g_variant_new_uint64 (s->group));
   ADD_ENTRY ("group-owner", g_variant_new_uint64 (s->group_owner));
@@ -1392,7 +1523,8 @@ task_entries (const State    *state,
 
   ADD_ENTRY ("result", g_variant_new_string (s->result != NULL ? s->result : ""));
   ADD_ENTRY ("error", g_variant_new_string (s->error != NULL ? s->error : ""));
-  ADD_ENTRY ("finished-us", g_variant_new_int64 (s->finished_us));
+  ADD_ENTRY ("finished-us", g_variant_new_int64 (s->state >= WEFT_INSPECT_DONE
+                                                 ? tick_time_to_us (s->state_since) : 0));
 #undef ADD_ENTRY
 
   return entries;
@@ -1707,7 +1839,7 @@ invocation_run (gpointer data)
   for (WeftInspectRecord *r = loop->head; r != NULL; r = r->next)
     if (r->id == invocation->id)
       {
-        if (r->task != NULL)
+        if (LOAD (r->state) < WEFT_INSPECT_DONE && r->task != NULL)
           task = g_object_ref (r->task);
         break;
       }
