@@ -27,11 +27,14 @@
  *    records, across loops, wait in one queue under its own spinlock, taken
  *    once per finish. Collectors hold a loop's lock while they copy its
  *    records, so a record they see is never freed under them.
- *  - A record has two references: the loop's list (until eviction) and
- *    the task's (until finalization, on any thread). The last one frees it,
- *    outside every lock. A record never touches its loop once unlinked: a
- *    loop lives while its scheduler does, or its list is not empty, or an
- *    invocation is on its way to it.
+ *  - Records live in chunks their loop owns, recycled through the loop's
+ *    free list under the loop lock; the loop's list is their only owner.
+ *    A task reaches its record through its extras pointer until the step
+ *    that finished it is over (weft_inspect_task_retired()); from then on
+ *    only the list holds it, and eviction puts it back on the free list.
+ *    Strings and lists live in a cold part made on first need, freed with
+ *    the record. A loop lives while its scheduler does, or its list is not
+ *    empty, or an invocation is on its way to it.
  *  - The registry mutex guards the list of loops, the lints and the symbol
  *    cache. Lock order: registry, then a loop. The owner takes the registry
  *    mutex only for a lint, which is rare.
