@@ -44,7 +44,6 @@
 #define MIN_PULL_INTERVAL_US    (MIN_INTERVAL_MS * 1000 / 2)
 #define OWNER_TIMEOUT_MS        1000
 #define FINAL_FLUSH_TIMEOUT_MS  200
-#define SWEEP_INTERVAL_S        1
 /* The login before D-Bus proper: a handful of short lines, soon. */
 #define MAX_HANDSHAKES          64
 #define MAX_AUTH_LINE           1024
@@ -58,6 +57,7 @@ typedef struct
 {
   GDBusConnection *connection;
   guint            registration_id;
+  gulong           closed_id;
   guint            unflushed_replies;
 } Peer;
 
@@ -90,7 +90,6 @@ struct _Server
   char                 *identity;    /* EXTERNAL's: our uid, hex-encoded */
   GQueue                handshakes;  /* oldest first */
   GHashTable           *peers;       /* GDBusConnection → Peer */
-  GSource              *sweep;       /* while there are peers */
   GPtrArray            *subscribers;
   WeftInspectCollector *collector;   /* the deltas all subscribers share */
   gint64                last_pull;
@@ -971,42 +970,24 @@ static const GDBusInterfaceVTable inspector_vtable = {
 static void
 peer_free (Peer *peer)
 {
+  g_clear_signal_handler (&peer->closed_id, peer->connection);
   if (peer->registration_id != 0)
     g_dbus_connection_unregister_object (peer->connection, peer->registration_id);
   g_object_unref (peer->connection);
   g_free (peer);
 }
 
-/* GDBusServer makes its connections on a worker thread, so their
- * GDBusConnection::closed is emitted on the global default context, which
- * belongs to the program: closed connections are swept here instead.
- */
+/* Emitted on the inspector thread: the connections are made there. */
 static void
-server_remove_closed_peers (Server *self)
-{
-  GHashTableIter iter;
-  Peer *peer;
-
-  g_hash_table_iter_init (&iter, self->peers);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &peer))
-    if (g_dbus_connection_is_closed (peer->connection))
-      {
-        server_remove_subscribers_of (self, peer->connection);
-        g_hash_table_iter_remove (&iter);
-      }
-}
-
-static gboolean
-server_sweep (gpointer user_data)
+peer_closed (GDBusConnection *connection,
+             gboolean         remote_peer_vanished,
+             GError          *error,
+             gpointer         user_data)
 {
   Server *self = user_data;
 
-  server_remove_closed_peers (self);
-  if (g_hash_table_size (self->peers) > 0)
-    return G_SOURCE_CONTINUE;
-
-  g_clear_pointer (&self->sweep, g_source_unref);
-  return G_SOURCE_REMOVE;
+  server_remove_subscribers_of (self, connection);
+  g_hash_table_remove (self->peers, connection);
 }
 
 static gboolean
@@ -1027,14 +1008,8 @@ server_add_connection (Server           *self,
       return FALSE;
     }
   g_hash_table_insert (self->peers, connection, peer);
+  peer->closed_id = g_signal_connect (connection, "closed", G_CALLBACK (peer_closed), self);
 
-  if (self->sweep == NULL)
-    {
-      self->sweep = g_timeout_source_new_seconds (SWEEP_INTERVAL_S);
-      g_source_set_static_name (self->sweep, "[weft] inspector sweep");
-      g_source_set_callback (self->sweep, server_sweep, self, NULL);
-      g_source_attach (self->sweep, inspector_context);
-    }
   return TRUE;
 }
 
@@ -1057,8 +1032,6 @@ server_take_connection (Server            *self,
       return;
     }
 
-  if (g_hash_table_size (self->peers) >= MAX_CONNECTIONS)
-    server_remove_closed_peers (self);
   if (g_hash_table_size (self->peers) >= MAX_CONNECTIONS
       || !server_add_connection (self, connection, NULL))
     g_dbus_connection_close (connection, NULL, NULL, NULL);
@@ -1487,11 +1460,6 @@ server_teardown (Server *self)
     g_dbus_connection_close (self->bus, NULL, NULL, NULL);
   g_clear_object (&self->bus);
   g_hash_table_remove_all (self->peers);
-  if (self->sweep != NULL)
-    {
-      g_source_destroy (self->sweep);
-      g_clear_pointer (&self->sweep, g_source_unref);
-    }
 
   current_server = NULL;
   g_main_loop_quit (self->loop);
