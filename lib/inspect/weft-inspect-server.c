@@ -1217,7 +1217,11 @@ handshake_readable (GSocket      *socket,
     }
 
   if (status == HANDSHAKE_DONE)
-    server_take_connection (self->server, g_steal_pointer (&self->connection));
+    {
+      g_autoptr(GSocketConnection) stream = g_steal_pointer (&self->connection);
+
+      server_take_connection (self->server, stream);
+    }
   handshake_free (self);
   return G_SOURCE_REMOVE;
 }
