@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -604,6 +605,241 @@ test_disable (WeftTestLoop  *loop,
   assert_full_batch (batch);
 }
 
+/* The login, by hand */
+
+static GSocket *
+connect_raw (void)
+{
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (weft_inspector_get_socket_path ());
+  g_autoptr(GError) error = NULL;
+  GSocket *socket;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_socket_set_timeout (socket, (guint) WEFT_TEST_TIMEOUT);
+  g_socket_connect (socket, address, NULL, &error);
+  g_assert_no_error (error);
+  return socket;
+}
+
+/* The server may hang up before it has read everything. */
+static void
+send_raw (GSocket    *socket,
+          const char *data,
+          gsize       length)
+{
+  while (length > 0)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize sent = g_socket_send (socket, data, length, NULL, &error);
+
+      if (sent < 0)
+        {
+          g_assert_false (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
+          return;
+        }
+      data += sent;
+      length -= sent;
+    }
+}
+
+static void
+receive_exactly (GSocket *socket,
+                 char    *buffer,
+                 gsize    length)
+{
+  while (length > 0)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize received = g_socket_receive (socket, buffer, length, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (received, >, 0);
+      buffer += received;
+      length -= received;
+    }
+}
+
+static char *
+receive_line (GSocket *socket)
+{
+  GString *line = g_string_new (NULL);
+  char byte = 0;
+
+  while (!g_str_has_suffix (line->str, "\r\n"))
+    {
+      receive_exactly (socket, &byte, 1);
+      g_string_append_c (line, byte);
+    }
+
+  return g_string_free (line, FALSE);
+}
+
+/* Everything the server says until it hangs up, which it must do before
+ * the socket's timeout.
+ */
+static char *
+receive_until_closed (GSocket *socket)
+{
+  GString *received = g_string_new (NULL);
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      char buffer[256];
+      gssize length = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
+
+      if (length < 0)
+        g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
+      if (length <= 0)
+        break;
+      g_string_append_len (received, buffer, length);
+    }
+
+  return g_string_free (received, FALSE);
+}
+
+static char *
+hex_identity (guint uid)
+{
+  g_autofree char *decimal = g_strdup_printf ("%u", uid);
+  GString *hex = g_string_new (NULL);
+
+  for (const char *digit = decimal; *digit != '\0'; digit++)
+    g_string_append_printf (hex, "%02x", *digit);
+  return g_string_free (hex, FALSE);
+}
+
+static void
+assert_still_answers (void)
+{
+  g_autoptr(GDBusConnection) connection = connect_to_program ();
+  g_autoptr(GVariant) batch = get_snapshot (connection);
+
+  assert_full_batch (batch);
+}
+
+/* A line that never ends: the server hangs up instead of keeping it. */
+static void
+test_login_long_line (WeftTestLoop  *loop,
+                      gconstpointer  data)
+{
+  g_autoptr(GSocket) socket = connect_raw ();
+  g_autofree char *line = g_malloc (64 * 1024);
+  g_autofree char *received = NULL;
+
+  memset (line, 'A', 64 * 1024);
+  send_raw (socket, "", 1);
+  send_raw (socket, line, 64 * 1024);
+  received = receive_until_closed (socket);
+  g_assert_cmpstr (received, ==, "");
+
+  assert_still_answers ();
+}
+
+/* EXTERNAL for another uid is rejected, and retrying has a limit. */
+static void
+test_login_wrong_uid (WeftTestLoop  *loop,
+                      gconstpointer  data)
+{
+  g_autoptr(GSocket) socket = connect_raw ();
+  g_autofree char *identity = hex_identity (getuid () + 1);
+  g_autofree char *auth = g_strdup_printf ("AUTH EXTERNAL %s\r\n", identity);
+  g_autofree char *reply = NULL;
+  g_autofree char *received = NULL;
+
+  send_raw (socket, "", 1);
+  send_raw (socket, auth, strlen (auth));
+  reply = receive_line (socket);
+  g_assert_cmpstr (reply, ==, "REJECTED EXTERNAL\r\n");
+
+  /* Eight lines in all are answered, the ninth is hung up on. */
+  for (guint i = 0; i < 8; i++)
+    send_raw (socket, auth, strlen (auth));
+  received = receive_until_closed (socket);
+  g_assert_cmpstr (received, ==,
+                   "REJECTED EXTERNAL\r\nREJECTED EXTERNAL\r\nREJECTED EXTERNAL\r\n"
+                   "REJECTED EXTERNAL\r\nREJECTED EXTERNAL\r\nREJECTED EXTERNAL\r\n"
+                   "REJECTED EXTERNAL\r\n");
+
+  assert_still_answers ();
+}
+
+/* A peer that says nothing is dropped at the deadline. */
+static void
+test_login_silent (WeftTestLoop  *loop,
+                   gconstpointer  data)
+{
+  guint timeout_ms = weft_inspect_server_set_handshake_timeout (100);
+  g_autoptr(GSocket) socket = connect_raw ();
+  gint64 start = g_get_monotonic_time ();
+  g_autofree char *received = NULL;
+
+  received = receive_until_closed (socket);
+  g_assert_cmpstr (received, ==, "");
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 100 * 1000 - 10 * 1000);
+  weft_inspect_server_set_handshake_timeout (timeout_ms);
+
+  assert_still_answers ();
+}
+
+/* A client that sends its whole login and its first call at once (as
+ * sd-bus does) gets the answers to both: nothing after BEGIN is lost.
+ */
+static void
+test_login_pipelined (WeftTestLoop  *loop,
+                      gconstpointer  data)
+{
+  g_autoptr(GSocket) socket = connect_raw ();
+  g_autoptr(GDBusMessage) call = NULL;
+  g_autoptr(GDBusMessage) reply = NULL;
+  g_autoptr(GVariant) version = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) request = g_string_new (NULL);
+  g_autofree guchar *blob = NULL;
+  g_autofree char *data_line = NULL;
+  g_autofree char *ok = NULL;
+  g_autofree char *fd_reply = NULL;
+  g_autofree char *message = NULL;
+  guchar header[16];
+  gssize needed;
+  gsize size;
+
+  call = g_dbus_message_new_method_call (NULL, OBJECT_PATH, "org.freedesktop.DBus.Properties", "Get");
+  g_dbus_message_set_body (call, g_variant_new ("(ss)", INTERFACE_NAME, "Version"));
+  g_dbus_message_set_serial (call, 1);
+  blob = g_dbus_message_to_blob (call, &size, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+
+  g_string_append_len (request, "", 1);
+  g_string_append (request, "AUTH EXTERNAL\r\nDATA\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n");
+  g_string_append_len (request, (const char *) blob, size);
+  send_raw (socket, request->str, request->len);
+
+  data_line = receive_line (socket);
+  g_assert_cmpstr (data_line, ==, "DATA\r\n");
+  ok = receive_line (socket);
+  g_assert_true (g_str_has_prefix (ok, "OK "));
+  g_assert_cmpuint (strlen (ok), ==, strlen ("OK \r\n") + 32);
+  fd_reply = receive_line (socket);
+  g_assert_cmpstr (fd_reply, ==, "ERROR\r\n");
+
+  receive_exactly (socket, (char *) header, sizeof header);
+  needed = g_dbus_message_bytes_needed (header, sizeof header, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (needed, >=, sizeof header);
+  message = g_malloc (needed);
+  memcpy (message, header, sizeof header);
+  receive_exactly (socket, message + sizeof header, needed - sizeof header);
+  reply = g_dbus_message_new_from_blob ((guchar *) message, needed, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (g_dbus_message_get_message_type (reply), ==, G_DBUS_MESSAGE_TYPE_METHOD_RETURN);
+  g_assert_cmpuint (g_dbus_message_get_reply_serial (reply), ==, 1);
+  g_variant_get (g_dbus_message_get_body (reply), "(v)", &version);
+  g_assert_cmpuint (g_variant_get_uint32 (version), ==, 1);
+}
+
 static void
 test_keep_finished (void)
 {
@@ -654,6 +890,10 @@ main (int   argc,
   WEFT_TEST_ADD ("/inspect-server/connection-storm", test_connection_storm);
   WEFT_TEST_ADD ("/inspect-server/blocked", test_blocked);
   WEFT_TEST_ADD ("/inspect-server/disable", test_disable);
+  WEFT_TEST_ADD ("/inspect-server/login-long-line", test_login_long_line);
+  WEFT_TEST_ADD ("/inspect-server/login-wrong-uid", test_login_wrong_uid);
+  WEFT_TEST_ADD ("/inspect-server/login-silent", test_login_silent);
+  WEFT_TEST_ADD ("/inspect-server/login-pipelined", test_login_pipelined);
   g_test_add_func ("/inspect-server/keep-finished", test_keep_finished);
 
   status = g_test_run ();

@@ -30,6 +30,11 @@ gboolean    weft_inspect_server_start           (gboolean   use_session_bus,
 void        weft_inspect_server_stop            (gboolean   final);
 const char *weft_inspect_server_get_socket_path (void);
 
+/* For tests: how long a new peer has to log in, for the connections
+ * accepted from now on. Returns the previous value.
+ */
+guint       weft_inspect_server_set_handshake_timeout (guint timeout_ms);
+
 /* Called whenever a scheduler is created: honours WEFT_INSPECT=1 once. */
 void        weft_inspector_autostart            (void);
 

@@ -4,6 +4,7 @@
  */
 
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,7 +44,11 @@
 #define MIN_PULL_INTERVAL_US    (MIN_INTERVAL_MS * 1000 / 2)
 #define OWNER_TIMEOUT_MS        1000
 #define FINAL_FLUSH_TIMEOUT_MS  200
-#define SWEEP_INTERVAL_S        1
+/* The login before D-Bus proper: a handful of short lines, soon. */
+#define MAX_HANDSHAKES          64
+#define MAX_AUTH_LINE           1024
+#define MAX_AUTH_LINES          8
+#define HANDSHAKE_TIMEOUT_MS    5000
 
 typedef struct _Server Server;
 
@@ -52,6 +57,7 @@ typedef struct
 {
   GDBusConnection *connection;
   guint            registration_id;
+  gulong           closed_id;
   guint            unflushed_replies;
 } Peer;
 
@@ -79,10 +85,11 @@ struct _Server
   guint                 generation;
   GMainLoop            *loop;
   GThread              *thread;
-  GDBusServer          *dbus_server;
-  GDBusAuthObserver    *observer;
+  GSocketService       *service;
+  char                 *guid;
+  char                 *identity;    /* EXTERNAL's: our uid, hex-encoded */
+  GQueue                handshakes;  /* oldest first */
   GHashTable           *peers;       /* GDBusConnection → Peer */
-  GSource              *sweep;       /* while there are peers */
   GPtrArray            *subscribers;
   WeftInspectCollector *collector;   /* the deltas all subscribers share */
   gint64                last_pull;
@@ -100,6 +107,7 @@ static GMainContext *inspector_context;  /* created once, never freed */
 static Server *current_server;           /* the inspector thread's, or NULL */
 static guint server_generation;
 static char *socket_path;
+static int handshake_timeout_ms = HANDSHAKE_TIMEOUT_MS;
 
 static GDBusInterfaceInfo *
 get_interface_info (void)
@@ -962,42 +970,24 @@ static const GDBusInterfaceVTable inspector_vtable = {
 static void
 peer_free (Peer *peer)
 {
+  g_clear_signal_handler (&peer->closed_id, peer->connection);
   if (peer->registration_id != 0)
     g_dbus_connection_unregister_object (peer->connection, peer->registration_id);
   g_object_unref (peer->connection);
   g_free (peer);
 }
 
-/* GDBusServer makes its connections on a worker thread, so their
- * GDBusConnection::closed is emitted on the global default context, which
- * belongs to the program: closed connections are swept here instead.
- */
+/* Emitted on the inspector thread: the connections are made there. */
 static void
-server_remove_closed_peers (Server *self)
-{
-  GHashTableIter iter;
-  Peer *peer;
-
-  g_hash_table_iter_init (&iter, self->peers);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &peer))
-    if (g_dbus_connection_is_closed (peer->connection))
-      {
-        server_remove_subscribers_of (self, peer->connection);
-        g_hash_table_iter_remove (&iter);
-      }
-}
-
-static gboolean
-server_sweep (gpointer user_data)
+peer_closed (GDBusConnection *connection,
+             gboolean         remote_peer_vanished,
+             GError          *error,
+             gpointer         user_data)
 {
   Server *self = user_data;
 
-  server_remove_closed_peers (self);
-  if (g_hash_table_size (self->peers) > 0)
-    return G_SOURCE_CONTINUE;
-
-  g_clear_pointer (&self->sweep, g_source_unref);
-  return G_SOURCE_REMOVE;
+  server_remove_subscribers_of (self, connection);
+  g_hash_table_remove (self->peers, connection);
 }
 
 static gboolean
@@ -1018,49 +1008,275 @@ server_add_connection (Server           *self,
       return FALSE;
     }
   g_hash_table_insert (self->peers, connection, peer);
+  peer->closed_id = g_signal_connect (connection, "closed", G_CALLBACK (peer_closed), self);
 
-  if (self->sweep == NULL)
-    {
-      self->sweep = g_timeout_source_new_seconds (SWEEP_INTERVAL_S);
-      g_source_set_static_name (self->sweep, "[weft] inspector sweep");
-      g_source_set_callback (self->sweep, server_sweep, self, NULL);
-      g_source_attach (self->sweep, inspector_context);
-    }
   return TRUE;
 }
 
-static gboolean
-new_connection (GDBusServer     *dbus_server,
-                GDBusConnection *connection,
-                gpointer         user_data)
+static void
+server_take_connection (Server            *self,
+                        GSocketConnection *stream)
 {
-  Server *self = user_data;
+  g_autoptr(GDBusConnection) connection = NULL;
 
-  if (g_hash_table_size (self->peers) >= MAX_CONNECTIONS)
-    server_remove_closed_peers (self);
+  /* Authenticated already: GDBus gets the stream right after BEGIN. Its
+   * worker must not read before the connection is initialized (and the
+   * object exported), as GDBusServer does it.
+   */
+  connection = g_dbus_connection_new_sync (G_IO_STREAM (stream), self->guid,
+                                           G_DBUS_CONNECTION_FLAGS_DELAY_MESSAGE_PROCESSING,
+                                           NULL, NULL, NULL);
+  if (connection == NULL)
+    {
+      g_io_stream_close (G_IO_STREAM (stream), NULL, NULL);
+      return;
+    }
+
   if (g_hash_table_size (self->peers) >= MAX_CONNECTIONS
       || !server_add_connection (self, connection, NULL))
     g_dbus_connection_close (connection, NULL, NULL, NULL);
+  else
+    g_dbus_connection_start_message_processing (connection);
+}
+
+/* The SASL login of the D-Bus specification, server side, EXTERNAL only.
+ * GDBusServer's own reads lines of any length for as long as the peer
+ * likes; here a peer gets MAX_AUTH_LINES lines of MAX_AUTH_LINE bytes
+ * within handshake_timeout_ms, and is hung up on otherwise. The kernel
+ * vouched for the peer's uid already (SO_PEERCRED).
+ */
+
+typedef enum
+{
+  AUTH_WAITING_FOR_NUL,
+  AUTH_WAITING_FOR_AUTH,
+  AUTH_WAITING_FOR_DATA,
+  AUTH_WAITING_FOR_BEGIN,
+} AuthState;
+
+typedef enum
+{
+  HANDSHAKE_GOING_ON,
+  HANDSHAKE_FAILED,
+  HANDSHAKE_DONE,
+} HandshakeStatus;
+
+typedef struct
+{
+  Server            *server;
+  GList              link;           /* in server->handshakes */
+  GSocketConnection *connection;
+  GSource           *readable;
+  GSource           *deadline;
+  AuthState          state;
+  guint              lines;
+  gsize              length;
+  char               line[MAX_AUTH_LINE + 1];
+} Handshake;
+
+static void
+handshake_free (Handshake *self)
+{
+  g_queue_unlink (&self->server->handshakes, &self->link);
+  g_source_destroy (self->readable);
+  g_source_unref (self->readable);
+  g_source_destroy (self->deadline);
+  g_source_unref (self->deadline);
+  if (self->connection != NULL)
+    g_io_stream_close (G_IO_STREAM (self->connection), NULL, NULL);
+  g_clear_object (&self->connection);
+  g_free (self);
+}
+
+static HandshakeStatus
+handshake_reply (Handshake  *self,
+                 AuthState   next,
+                 const char *reply)
+{
+  GSocket *socket = g_socket_connection_get_socket (self->connection);
+  gsize length = strlen (reply);
+
+  /* A few short replies fit in the socket's buffer: one that does not
+   * comes from a peer that does not read them.
+   */
+  if (g_socket_send_with_blocking (socket, reply, length, FALSE, NULL, NULL) != (gssize) length)
+    return HANDSHAKE_FAILED;
+
+  self->state = next;
+  return HANDSHAKE_GOING_ON;
+}
+
+/* An empty identity stands for the credentials the kernel gave. */
+static HandshakeStatus
+handshake_authenticate (Handshake  *self,
+                        const char *identity)
+{
+  g_autofree char *ok = NULL;
+
+  if (identity[0] != '\0' && g_ascii_strcasecmp (identity, self->server->identity) != 0)
+    return handshake_reply (self, AUTH_WAITING_FOR_AUTH, "REJECTED EXTERNAL\r\n");
+
+  ok = g_strconcat ("OK ", self->server->guid, "\r\n", NULL);
+  return handshake_reply (self, AUTH_WAITING_FOR_BEGIN, ok);
+}
+
+static HandshakeStatus
+handshake_handle_line (Handshake *self)
+{
+  char *command = self->line;
+  char *argument = strchr (command, ' ');
+
+  if (++self->lines > MAX_AUTH_LINES)
+    return HANDSHAKE_FAILED;
+  if (argument != NULL)
+    *argument++ = '\0';
+  else
+    argument = command + strlen (command);
+
+  if (g_str_equal (command, "BEGIN"))
+    return self->state == AUTH_WAITING_FOR_BEGIN ? HANDSHAKE_DONE : HANDSHAKE_FAILED;
+  if (g_str_equal (command, "CANCEL") || g_str_equal (command, "ERROR"))
+    return handshake_reply (self, AUTH_WAITING_FOR_AUTH, "REJECTED EXTERNAL\r\n");
+
+  switch (self->state)
+    {
+    case AUTH_WAITING_FOR_AUTH:
+      if (g_str_equal (command, "AUTH"))
+        {
+          char *response = strchr (argument, ' ');
+
+          if (response != NULL)
+            *response++ = '\0';
+          if (!g_str_equal (argument, "EXTERNAL"))
+            return handshake_reply (self, AUTH_WAITING_FOR_AUTH, "REJECTED EXTERNAL\r\n");
+          if (response == NULL)
+            return handshake_reply (self, AUTH_WAITING_FOR_DATA, "DATA\r\n");
+          return handshake_authenticate (self, response);
+        }
+      break;
+
+    case AUTH_WAITING_FOR_DATA:
+      if (g_str_equal (command, "DATA"))
+        return handshake_authenticate (self, argument);
+      break;
+
+    case AUTH_WAITING_FOR_NUL:
+    case AUTH_WAITING_FOR_BEGIN:
+      /* NEGOTIATE_UNIX_FD too: no fd passing here. */
+      break;
+    }
+
+  return handshake_reply (self, self->state, "ERROR\r\n");
+}
+
+static HandshakeStatus
+handshake_take_byte (Handshake *self,
+                     guchar     byte)
+{
+  if (self->state == AUTH_WAITING_FOR_NUL)
+    {
+      self->state = AUTH_WAITING_FOR_AUTH;
+      return byte == '\0' ? HANDSHAKE_GOING_ON : HANDSHAKE_FAILED;
+    }
+
+  /* Lines are printable ASCII ending in \r\n. */
+  if (self->length > 0 && self->line[self->length - 1] == '\r')
+    {
+      if (byte != '\n')
+        return HANDSHAKE_FAILED;
+      self->line[self->length - 1] = '\0';
+      self->length = 0;
+      return handshake_handle_line (self);
+    }
+  if (self->length == MAX_AUTH_LINE || ((byte < 0x20 || byte > 0x7e) && byte != '\r'))
+    return HANDSHAKE_FAILED;
+
+  self->line[self->length++] = byte;
+  return HANDSHAKE_GOING_ON;
+}
+
+static gboolean
+handshake_readable (GSocket      *socket,
+                    GIOCondition  condition,
+                    gpointer      user_data)
+{
+  Handshake *self = user_data;
+  HandshakeStatus status = HANDSHAKE_GOING_ON;
+
+  /* Byte by byte, so that whatever follows BEGIN stays for GDBus. */
+  while (status == HANDSHAKE_GOING_ON)
+    {
+      g_autoptr(GError) error = NULL;
+      guchar byte;
+      gssize received;
+
+      received = g_socket_receive_with_blocking (socket, (char *) &byte, 1, FALSE, NULL, &error);
+      if (received < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return G_SOURCE_CONTINUE;
+      status = received == 1 ? handshake_take_byte (self, byte) : HANDSHAKE_FAILED;
+    }
+
+  if (status == HANDSHAKE_DONE)
+    {
+      g_autoptr(GSocketConnection) stream = g_steal_pointer (&self->connection);
+
+      server_take_connection (self->server, stream);
+    }
+  handshake_free (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+handshake_timed_out (gpointer user_data)
+{
+  handshake_free (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+incoming (GSocketService    *service,
+          GSocketConnection *connection,
+          GObject           *source_object,
+          gpointer           user_data)
+{
+  Server *self = user_data;
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  g_autoptr(GCredentials) credentials = g_socket_get_credentials (socket, NULL);
+  Handshake *handshake;
+
+  if (credentials == NULL || g_credentials_get_unix_user (credentials, NULL) != getuid ())
+    {
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return TRUE;
+    }
+
+  /* Silent peers cannot keep the others out: the oldest gives way. */
+  if (self->handshakes.length >= MAX_HANDSHAKES)
+    handshake_free (g_queue_peek_head (&self->handshakes));
+
+  handshake = g_new0 (Handshake, 1);
+  handshake->server = self;
+  handshake->link.data = handshake;
+  handshake->connection = g_object_ref (connection);
+  g_queue_push_tail_link (&self->handshakes, &handshake->link);
+
+  handshake->readable = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_static_name (handshake->readable, "[weft] inspector handshake");
+  g_source_set_callback (handshake->readable, G_SOURCE_FUNC (handshake_readable), handshake, NULL);
+  g_source_attach (handshake->readable, inspector_context);
+
+  handshake->deadline = g_timeout_source_new (g_atomic_int_get (&handshake_timeout_ms));
+  g_source_set_static_name (handshake->deadline, "[weft] inspector handshake deadline");
+  g_source_set_callback (handshake->deadline, handshake_timed_out, handshake, NULL);
+  g_source_attach (handshake->deadline, inspector_context);
 
   return TRUE;
 }
 
-static gboolean
-allow_mechanism (GDBusAuthObserver *observer,
-                 const char        *mechanism,
-                 gpointer           user_data)
+guint
+weft_inspect_server_set_handshake_timeout (guint timeout_ms)
 {
-  return g_str_equal (mechanism, "EXTERNAL");
-}
-
-/* Emitted on GDBus's thread. */
-static gboolean
-authorize_peer (GDBusAuthObserver *observer,
-                GIOStream         *stream,
-                GCredentials      *credentials,
-                gpointer           user_data)
-{
-  return credentials != NULL && g_credentials_get_unix_user (credentials, NULL) == getuid ();
+  return g_atomic_int_exchange (&handshake_timeout_ms, timeout_ms);
 }
 
 /* The session bus */
@@ -1187,35 +1403,34 @@ server_listen (Server  *self,
   g_autofree char *folder = g_build_filename (g_get_user_runtime_dir (), "weft", NULL);
   g_autofree char *name = g_strdup_printf ("%u", (guint) getpid ());
   g_autofree char *path = g_build_filename (folder, name, NULL);
-  g_autofree char *escaped = NULL;
-  g_autofree char *address = NULL;
-  g_autofree char *guid = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GString) identity = g_string_new (NULL);
+  g_autofree char *uid = g_strdup_printf ("%u", (guint) getuid ());
 
   if (!prepare_socket_folder (folder, error) || !remove_stale_socket (path, error))
     return FALSE;
 
-  escaped = g_dbus_address_escape_value (path);
-  address = g_strconcat ("unix:path=", escaped, NULL);
-  guid = g_dbus_generate_guid ();
+  for (const char *digit = uid; *digit != '\0'; digit++)
+    g_string_append_printf (identity, "%02x", *digit);
+  self->identity = g_string_free (g_steal_pointer (&identity), FALSE);
+  self->guid = g_dbus_generate_guid ();
 
-  self->observer = g_dbus_auth_observer_new ();
-  g_signal_connect (self->observer, "allow-mechanism", G_CALLBACK (allow_mechanism), NULL);
-  g_signal_connect (self->observer, "authorize-authenticated-peer", G_CALLBACK (authorize_peer), NULL);
-
-  self->dbus_server = g_dbus_server_new_sync (address, G_DBUS_SERVER_FLAGS_NONE, guid,
-                                              self->observer, NULL, error);
-  if (self->dbus_server == NULL)
+  /* Accepting starts at once, on the thread-default context: ours. */
+  self->service = g_socket_service_new ();
+  g_signal_connect (self->service, "incoming", G_CALLBACK (incoming), self);
+  address = g_unix_socket_address_new (path);
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
+                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
+                                      NULL, NULL, error))
     return FALSE;
 
   if (g_chmod (path, 0600) != 0)
     {
       set_io_error (error, errno, "restrict", path);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
       g_unlink (path);
       return FALSE;
     }
-
-  g_signal_connect (self->dbus_server, "new-connection", G_CALLBACK (new_connection), self);
-  g_dbus_server_start (self->dbus_server);
 
   g_free (socket_path);
   socket_path = g_steal_pointer (&path);
@@ -1237,7 +1452,11 @@ server_teardown (Server *self)
   while (self->subscribers->len > 0)
     server_remove_subscriber (self, g_ptr_array_index (self->subscribers, 0));
 
-  g_dbus_server_stop (self->dbus_server);
+  g_signal_handlers_disconnect_by_data (self->service, self);
+  g_socket_service_stop (self->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+  while (self->handshakes.length > 0)
+    handshake_free (g_queue_peek_head (&self->handshakes));
   if (socket_path != NULL)
     g_unlink (socket_path);
 
@@ -1245,11 +1464,6 @@ server_teardown (Server *self)
     g_dbus_connection_close (self->bus, NULL, NULL, NULL);
   g_clear_object (&self->bus);
   g_hash_table_remove_all (self->peers);
-  if (self->sweep != NULL)
-    {
-      g_source_destroy (self->sweep);
-      g_clear_pointer (&self->sweep, g_source_unref);
-    }
 
   current_server = NULL;
   g_main_loop_quit (self->loop);
@@ -1363,8 +1577,9 @@ server_free (Server *self)
   g_clear_pointer (&self->collector, weft_inspect_collector_free);
   g_clear_object (&self->bus_cancellable);
   g_clear_pointer (&self->final_timeout, g_source_unref);
-  g_clear_object (&self->dbus_server);
-  g_clear_object (&self->observer);
+  g_clear_object (&self->service);
+  g_free (self->guid);
+  g_free (self->identity);
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_free (self);
 }
