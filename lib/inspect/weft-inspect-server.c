@@ -1260,7 +1260,11 @@ incoming (GSocketService    *service,
   handshake->connection = g_object_ref (connection);
   g_queue_push_tail_link (&self->handshakes, &handshake->link);
 
+  /* Each line of the login is a round trip through this context, which a
+   * busy subscriber may keep loaded: the login goes first.
+   */
   handshake->readable = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_priority (handshake->readable, G_PRIORITY_HIGH);
   g_source_set_static_name (handshake->readable, "[weft] inspector handshake");
   g_source_set_callback (handshake->readable, G_SOURCE_FUNC (handshake_readable), handshake, NULL);
   g_source_attach (handshake->readable, inspector_context);
