@@ -722,6 +722,24 @@ typedef struct
   GError     *error;
 } PingPong;
 
+/* What every pingpong variant checks once its two tasks are done. */
+static void
+report_pingpong (BenchResult  *result,
+                 const GError *error,
+                 gint64        mismatches,
+                 gint64        rounds,
+                 gint64        ping_count,
+                 gint64        pong_count)
+{
+  if (error != NULL)
+    bench_fail (result, "pingpong failed: %s", error->message);
+  else if (mismatches != 0)
+    bench_fail (result, "%" G_GINT64_FORMAT " replies did not match", mismatches);
+  else if (ping_count != rounds || pong_count != rounds)
+    bench_fail (result, "only %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " round trips",
+                ping_count, pong_count);
+}
+
 static void
 ping_step (WeftTask     *task,
            WeftFuture   *awaited,
@@ -877,13 +895,7 @@ bench_pingpong_weft (BenchResult *result,
 
   unwatch_tasks (watchdog);
 
-  if (pp.error != NULL)
-    bench_fail (result, "pingpong failed: %s", pp.error->message);
-  else if (pp.mismatches != 0)
-    bench_fail (result, "%" G_GINT64_FORMAT " replies did not match", pp.mismatches);
-  else if (pp.ping_count != pp.rounds || pp.pong_count != pp.rounds)
-    bench_fail (result, "only %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " round trips",
-                pp.ping_count, pp.pong_count);
+  report_pingpong (result, pp.error, pp.mismatches, pp.rounds, pp.ping_count, pp.pong_count);
   check_tasks (result, tasks, 2, FALSE);
 
   g_clear_error (&pp.error);
@@ -1484,13 +1496,7 @@ bench_pingpong_event_weft (BenchResult *result,
     }
   run_pingpong_pair (result, tasks);
 
-  if (pp.error != NULL)
-    bench_fail (result, "pingpong failed: %s", pp.error->message);
-  else if (pp.mismatches != 0)
-    bench_fail (result, "%" G_GINT64_FORMAT " replies did not match", pp.mismatches);
-  else if (pp.ping_count != pp.rounds || pp.pong_count != pp.rounds)
-    bench_fail (result, "only %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " round trips",
-                pp.ping_count, pp.pong_count);
+  report_pingpong (result, pp.error, pp.mismatches, pp.rounds, pp.ping_count, pp.pong_count);
   check_tasks (result, tasks, 2, FALSE);
 
   g_clear_error (&pp.error);
@@ -1657,13 +1663,7 @@ bench_pingpong_queue_weft (BenchResult *result,
     }
   run_pingpong_pair (result, tasks);
 
-  if (pp.error != NULL)
-    bench_fail (result, "pingpong failed: %s", pp.error->message);
-  else if (pp.mismatches != 0)
-    bench_fail (result, "%" G_GINT64_FORMAT " replies did not match", pp.mismatches);
-  else if (pp.ping_count != pp.rounds || pp.pong_count != pp.rounds)
-    bench_fail (result, "only %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " round trips",
-                pp.ping_count, pp.pong_count);
+  report_pingpong (result, pp.error, pp.mismatches, pp.rounds, pp.ping_count, pp.pong_count);
   check_tasks (result, tasks, 2, FALSE);
 
   g_clear_error (&pp.error);
