@@ -224,7 +224,6 @@ static void
 schedule (WeftTask *self)
 {
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
-
   WeftInspectRecord *record = inspect_record (priv);
 
   priv->state = TASK_SCHEDULED;
@@ -565,6 +564,7 @@ weft_task_real_cancel (WeftFuture *future,
 {
   WeftTask *self = WEFT_TASK (future);
   WeftTaskPrivate *priv = weft_task_get_instance_private (self);
+  WeftInspectRecord *record;
   gboolean delivered = FALSE;
 
   if (!check_own_thread (self, "weft_task_cancel"))
@@ -574,8 +574,9 @@ weft_task_real_cancel (WeftFuture *future,
     return FALSE;
 
   priv->num_cancels_requested++;
-  if (G_UNLIKELY (inspect_record (priv) != NULL))
-    weft_inspect_task_cancel_requested (inspect_record (priv), message, priv->num_cancels_requested);
+  record = inspect_record (priv);
+  if (G_UNLIKELY (record != NULL))
+    weft_inspect_task_cancel_requested (record, message, priv->num_cancels_requested);
 
   /* T6 step 4: cancel what the task waits on; the error comes out of it. */
   if (priv->state == TASK_WAITING)
@@ -1508,6 +1509,7 @@ guint
 weft_task_uncancel (WeftTask *self)
 {
   WeftTaskPrivate *priv;
+  WeftInspectRecord *record;
 
   g_return_val_if_fail (WEFT_IS_TASK (self), 0);
 
@@ -1515,8 +1517,9 @@ weft_task_uncancel (WeftTask *self)
     return 0;
 
   priv = weft_task_get_instance_private (self);
-  if (G_UNLIKELY (inspect_record (priv) != NULL) && priv->num_cancels_requested > 0)
-    weft_inspect_task_uncancelled (inspect_record (priv), priv->num_cancels_requested - 1);
+  record = inspect_record (priv);
+  if (G_UNLIKELY (record != NULL) && priv->num_cancels_requested > 0)
+    weft_inspect_task_uncancelled (record, priv->num_cancels_requested - 1);
   if (priv->num_cancels_requested > 0 && --priv->num_cancels_requested == 0)
     {
       priv->must_cancel = FALSE;
@@ -1609,6 +1612,7 @@ weft_task_set_name (WeftTask   *self,
                     const char *name)
 {
   WeftTaskPrivate *priv;
+  WeftInspectRecord *record;
   TaskExtras *extras;
 
   g_return_if_fail (WEFT_IS_TASK (self));
@@ -1619,8 +1623,9 @@ weft_task_set_name (WeftTask   *self,
   extras = task_extras (priv);
   g_free (extras->name);
   extras->name = g_strdup (name);
-  if (G_UNLIKELY (inspect_record (priv) != NULL) && priv->state != TASK_DONE)
-    weft_inspect_task_renamed (inspect_record (priv), name);
+  record = inspect_record (priv);
+  if (G_UNLIKELY (record != NULL) && priv->state != TASK_DONE)
+    weft_inspect_task_renamed (record, name);
 }
 
 /**
