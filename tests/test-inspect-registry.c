@@ -806,6 +806,127 @@ test_keep_and_delta (WeftTestLoop  *loop,
   weft_inspect_registry_set_keep (keep);
 }
 
+/* A task that finished in its first step keeps that step's timing in a
+ * record of its own; the timing stays the same once the record grows.
+ */
+static void
+assert_one_step (WeftTask *task)
+{
+  g_autoptr(GVariant) batch = full_batch ();
+  g_autoptr(GVariant) record = find_task_of (batch, task);
+  g_autoptr(GVariant) histogram = g_variant_lookup_value (record, "histogram", G_VARIANT_TYPE ("au"));
+  const guint32 *buckets;
+  gsize n_buckets;
+  guint64 sum = 0;
+  gint64 busy = -1, longest = -1;
+
+  g_assert_cmpuint (task_u64 (record, "steps"), ==, 1);
+  buckets = g_variant_get_fixed_array (histogram, &n_buckets, sizeof (guint32));
+  for (gsize i = 0; i < n_buckets; i++)
+    sum += buckets[i];
+  g_assert_cmpuint (sum, ==, 1);
+  g_assert_true (g_variant_lookup (record, "busy-us", "x", &busy));
+  g_assert_true (g_variant_lookup (record, "longest-step-us", "x", &longest));
+  g_assert_cmpint (longest, ==, busy);
+}
+
+static void
+test_one_step_timing (WeftTestLoop  *loop,
+                      gconstpointer  data)
+{
+  g_autoptr(WeftTask) task = run_one ();
+
+  assert_one_step (task);
+  weft_task_set_name (task, "renamed after");
+  assert_one_step (task);
+}
+
+static guint
+count_kept (GVariant      *batch,
+            const guint64 *ids,
+            guint          n_ids,
+            guint         *first_kept)
+{
+  guint kept = 0;
+
+  *first_kept = n_ids;
+  for (guint i = n_ids; i-- > 0;)
+    {
+      g_autoptr(GVariant) record = find_task (batch, ids[i]);
+
+      if (record != NULL)
+        {
+          kept++;
+          *first_kept = i;
+        }
+    }
+  return kept;
+}
+
+/* The oldest finished tasks leave in batches: at least @keep stay, the
+ * newest, and at most an eighth more.
+ */
+static void
+test_keep_in_batches (WeftTestLoop  *loop,
+                      gconstpointer  data)
+{
+  guint keep = weft_inspect_registry_get_keep ();
+  guint64 ids[100];
+  g_autoptr(GVariant) batch = NULL;
+  guint first_kept, kept;
+
+  weft_inspect_registry_set_keep (32);
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autoptr(WeftTask) task = run_one ();
+
+      ids[i] = weft_task_get_id (task);
+    }
+
+  batch = full_batch ();
+  kept = count_kept (batch, ids, G_N_ELEMENTS (ids), &first_kept);
+  g_assert_cmpuint (kept, >=, 32);
+  g_assert_cmpuint (kept, <=, 32 + 32 / 8);
+  g_assert_cmpuint (first_kept, ==, G_N_ELEMENTS (ids) - kept);   /* the newest */
+
+  weft_inspect_registry_set_keep (keep);
+}
+
+/* Threads that come and go, each with its own context: only the four
+ * contexts gone most recently keep their finished tasks.
+ */
+static gpointer
+one_task_thread (gpointer data)
+{
+  GMainContext *context = g_main_context_new ();
+  WeftTask *task;
+  guint64 id;
+
+  g_main_context_push_thread_default (context);
+  task = run_one ();
+  id = weft_task_get_id (task);
+  g_object_unref (task);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return GSIZE_TO_POINTER (id);
+}
+
+static void
+test_dead_loops_let_go (WeftTestLoop  *loop,
+                        gconstpointer  data)
+{
+  guint64 ids[6];
+  g_autoptr(GVariant) batch = NULL;
+  guint first_kept;
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    ids[i] = GPOINTER_TO_SIZE (g_thread_join (g_thread_new ("comes-and-goes", one_task_thread, NULL)));
+
+  batch = full_batch ();
+  g_assert_cmpuint (count_kept (batch, ids, G_N_ELEMENTS (ids), &first_kept), ==, 4);
+  g_assert_cmpuint (first_kept, ==, 2);
+}
+
 /* A delta after a change carries the id and the keys that changed only. */
 static void
 test_delta_changed_keys (WeftTestLoop  *loop,
@@ -1062,6 +1183,9 @@ main (int   argc,
   INSPECT_TEST_ADD ("/inspect-registry/delta-changed-keys", test_delta_changed_keys, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/invoke-on-task", test_invoke_on_task, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/concurrent-collector", test_concurrent_collector, KIND_STACKLESS);
+  INSPECT_TEST_ADD ("/inspect-registry/one-step-timing", test_one_step_timing, KIND_STACKLESS);
+  INSPECT_TEST_ADD ("/inspect-registry/keep-in-batches", test_keep_in_batches, KIND_STACKLESS);
+  INSPECT_TEST_ADD ("/inspect-registry/dead-loops-let-go", test_dead_loops_let_go, KIND_STACKLESS);
 
 
   return g_test_run ();

@@ -161,7 +161,7 @@ cmd_list (int    argc,
       g_autofree char *count = NULL;
       g_autofree char *comm = NULL;
       g_autofree char *comm_path = g_strdup_printf ("/proc/%s/comm", pid);
-      const char *program;
+      const char *program = "";
 
       if (model != NULL)
         {
@@ -171,7 +171,7 @@ cmd_list (int    argc,
         }
       else
         count = g_strdup ("?");
-      if (model == NULL || *program == '\0')
+      if (*program == '\0')
         program = g_file_get_contents (comm_path, &comm, NULL, NULL) ? g_strstrip (comm) : "?";
       weft_inspect_table_add_row (table, (const char *[]) { pid, program, count });
     }

@@ -94,7 +94,7 @@ weft_shield_inspect_note_inner (WeftFuture *outer,
 
   if (!WEFT_IS_TASK (inner))
     return;
-  __atomic_store_n (&shields_made, 1, __ATOMIC_RELAXED);
+  __atomic_store_n (&weft_inspect_shields_made, 1, __ATOMIC_RELAXED);
   id = g_new (guint64, 1);
   *id = weft_task_get_id (WEFT_TASK (inner));
   g_object_set_data_full (G_OBJECT (outer), "weft-shield-inner-task", id, g_free);

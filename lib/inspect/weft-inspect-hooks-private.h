@@ -59,7 +59,7 @@ extern WEFT_THREAD_LOCAL gpointer weft_inspect_creator;
   } G_STMT_END
 #endif
 
-extern int shields_made;
+extern int weft_inspect_shields_made;
 
 /* Loops: one per scheduler, made with its first recorded task. */
 WeftInspectLoop   *weft_scheduler_get_inspect_loop   (WeftScheduler      *scheduler);

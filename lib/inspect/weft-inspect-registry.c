@@ -23,10 +23,11 @@
  *  - Each context has a WeftInspectLoop (one per scheduler) holding its
  *    records in creation order. A record is linked and unlinked under the
  *    loop lock only: at the task's start, and when a finishing task evicts
- *    the oldest finished records past the keep limit. The last finished
- *    records, across loops, wait in one queue under its own spinlock, taken
- *    once per finish. Collectors hold a loop's lock while they copy its
- *    records, so a record they see is never freed under them.
+ *    its loop's oldest finished records past the keep limit, in batches.
+ *    Each loop keeps its own last finished records in a queue of the
+ *    owner's; a dead loop's are evicted by whoever detaches the loop that
+ *    makes it one dead loop too many. Collectors hold a loop's lock while
+ *    they copy its records, so a record they see is never freed under them.
  *  - Records live in chunks their loop owns, recycled through the loop's
  *    free list under the loop lock; the loop's list is their only owner.
  *    A task reaches its record through its extras pointer until the step
@@ -38,9 +39,9 @@
  *  - The registry mutex guards the list of loops, the lints and the symbol
  *    cache. Lock order: registry, then a loop. The owner takes the registry
  *    mutex only for a lint, which is rare.
- *  - Hot paths take no global lock but the finished queue's: a step costs
- *    two readings of the CPU's counter and relaxed stores; a spawn takes
- *    its loop's spinlock once, contended only by a collector copying.
+ *  - Hot paths take no global lock: a step costs two readings of the
+ *    CPU's counter and relaxed stores; a spawn takes its loop's spinlock
+ *    once, contended only by a collector copying.
  */
 
 #define _GNU_SOURCE
@@ -68,6 +69,8 @@ WEFT_THREAD_LOCAL gpointer weft_inspect_creator;
 #define MAX_LINTS 1024
 #define RECHECK_US G_USEC_PER_SEC
 #define DEFAULT_KEEP 256
+#define EVICT_BATCH 64
+#define DEAD_LOOPS_KEPT 4
 
 #define LOAD(p) __atomic_load_n (&(p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n (&(p), (v), __ATOMIC_RELAXED)
@@ -113,6 +116,12 @@ struct _WeftInspectLoop
   guint               n_unfinished;
   gint64              last_tick;        /* the last clock reading of a step */
   gint64              last_recheck_us;
+  guint64             dropped;          /* finished records evicted before a batch saw them */
+
+  /* The owner's own: the finished records kept, oldest first. */
+  WeftInspectRecord  *finished_head;
+  WeftInspectRecord  *finished_tail;
+  guint               n_finished;
 
   /* Under the lock. */
   char               *thread_name;
@@ -122,13 +131,23 @@ struct _WeftInspectLoop
   RecordChunk        *chunks;
 };
 
-/* What few tasks need: strings, lists, groups, cancellations. Made on
+/* What a task that finishes in its first step never needs: the timing
+ * of later steps, waits, strings, lists, groups, cancellations. Made on
  * first need under the loop lock, which publishes it; freed with the
- * record.
+ * record. Every byte of a record costs a burst of spawns about a third
+ * of a nanosecond per task, most of it the kernel's, giving fresh pages.
  */
 typedef struct
 {
   /* Single writer, relaxed atomics. */
+  guint64             steps;
+  gint64              idle;             /* ticks */
+  gint64              longest;
+  guint32             histogram[N_BUCKETS];
+  guint64             awaits_task;
+  GType               awaited_type;
+  guint               awaited_n;
+  gint64              sleep_until_us;   /* monotonic; 0 unless sleeping */
   guint64             group;
   guint64             group_owner;
   guint64             cancelled_by;
@@ -164,34 +183,28 @@ struct _WeftInspectRecord
   guint64             id;
   union {
     WeftTask         *task;             /* for the owner only, while unfinished */
-    WeftInspectRecord *finished_next;   /* then, under finished_lock */
+    WeftInspectRecord *finished_next;   /* then, in the loop's finished queue */
   };
   gpointer            function;         /* a binding's: its GType */
   gpointer            created_pc;
   gint64              created_ticks;
   guint64             parent;
-  guint8              kind;
+
+  /* Single writer, relaxed atomics. */
+  gint64              state_since;      /* ticks */
+  gint64              busy;
+  gint64              waiting;
+  guint               version;
+  guint               cancelling;
+  guint8              state;
+  guint8              seen;             /* by some batch */
+  guint8              ran;              /* its first step ended; see record_cold() */
+
+  guint8              kind;             /* set before the record is linked */
 
   /* The owner's own. */
   guint8              cancel_caught;
   guint8              orphan_reported;
-
-  /* Single writer, relaxed atomics. */
-  guint8              state;
-  guint               version;
-  guint               cancelling;
-  guint               awaited_n;
-  guint8              seen;             /* by some batch */
-  guint64             steps;
-  gint64              busy;             /* ticks */
-  gint64              waiting;
-  gint64              idle;
-  gint64              longest;
-  gint64              state_since;      /* ticks */
-  guint32             histogram[N_BUCKETS];
-  guint64             awaits_task;
-  GType               awaited_type;
-  gint64              sleep_until_us;   /* monotonic; 0 unless sleeping */
 };
 
 struct _RecordChunk
@@ -220,13 +233,9 @@ static GPtrArray *lints;                  /* Lint, under the mutex */
 static GHashTable *lint_index;            /* "kind/task" → Lint */
 static GHashTable *symbols;               /* pc → char *, under the mutex */
 static guint keep = DEFAULT_KEEP;         /* atomic */
-static WeftSpinlock finished_lock;       /* the last finished records, oldest first */
-static WeftInspectRecord *finished_head;
-static WeftInspectRecord *finished_tail;
-static guint n_finished;
-static guint64 dropped;                   /* atomic */
+static guint64 dropped;                   /* by loops freed, under the mutex */
 static guint64 last_seq;                  /* atomic */
-int shields_made;                         /* atomic: a shield noted its inner task */
+int weft_inspect_shields_made;                         /* atomic: a shield noted its inner task */
 
 /* The clock ----------------------------------------------------------- */
 
@@ -381,7 +390,7 @@ add_lint (const char *kind,
       lint->version++;
     }
   else
-    __atomic_add_fetch (&dropped, 1, __ATOMIC_RELAXED);
+    dropped++;
   pthread_mutex_unlock (&registry_mutex);
   g_free (message);
 }
@@ -408,6 +417,7 @@ loop_unref (WeftInspectLoop *loop)
     loops = loop->next;
   if (loop->next != NULL)
     loop->next->prev = loop->prev;
+  dropped += loop->dropped;
   pthread_mutex_unlock (&registry_mutex);
 
   while (loop->chunks != NULL)
@@ -442,12 +452,34 @@ weft_inspect_loop_new (GMainContext *context)
   return loop;
 }
 
+static void evict_finished (WeftInspectLoop *loop,
+                            guint            n);
+
+/* A dead loop's finished records stay for inspectors to see, but only
+ * the newest few dead loops keep theirs: threads that come and go with
+ * a context each must not add up.
+ */
 void
 weft_inspect_loop_detach (WeftInspectLoop *loop)
 {
+  WeftInspectLoop *oldest_dead = NULL;
+  guint n_dead = 0;
+
   weft_spinlock_lock (&loop->lock);
   STORE (loop->alive, FALSE);
   weft_spinlock_unlock (&loop->lock);
+
+  pthread_mutex_lock (&registry_mutex);
+  for (WeftInspectLoop *l = loops; l != NULL && oldest_dead == NULL; l = l->next)
+    if (!LOAD (l->alive) && LOAD (l->n_finished) > 0 && ++n_dead > DEAD_LOOPS_KEPT)
+      oldest_dead = loop_ref (l);
+  pthread_mutex_unlock (&registry_mutex);
+
+  if (oldest_dead != NULL)
+    {
+      evict_finished (oldest_dead, G_MAXUINT);
+      loop_unref (oldest_dead);
+    }
   loop_unref (loop);
 }
 
@@ -571,7 +603,20 @@ unlink_record (WeftInspectLoop   *loop,
   return cold;
 }
 
-/* The owner's: made under the loop lock, which publishes it. */
+static guint
+bucket_of (gint64 duration)
+{
+  guint bucket = 0;
+
+  while (bucket < N_BUCKETS - 1 && duration >= bucket_limits[bucket])
+    bucket++;
+  return bucket;
+}
+
+/* The owner's: made under the loop lock, which publishes it. A task
+ * that finished in its first step kept that step's timing in the record
+ * alone: it moves over.
+ */
 static RecordCold *
 record_cold (WeftInspectRecord *record)
 {
@@ -579,6 +624,12 @@ record_cold (WeftInspectRecord *record)
     {
       RecordCold *cold = g_new0 (RecordCold, 1);
 
+      if (record->ran)
+        {
+          cold->steps = 1;
+          cold->longest = record->busy;
+          cold->histogram[bucket_of (record->busy)] = 1;
+        }
       weft_spinlock_lock (&record->loop->lock);
       record->cold = cold;
       weft_spinlock_unlock (&record->loop->lock);
@@ -644,7 +695,7 @@ settle_state_time (WeftInspectRecord *record,
   if (record->state == WEFT_INSPECT_SCHEDULED)
     ADD (record->waiting, spent);
   else if (record->state == WEFT_INSPECT_SUSPENDED)
-    ADD (record->idle, spent);
+    ADD (record->cold->idle, spent);   /* suspended, it has one */
   STORE (record->state_since, now);
 }
 
@@ -687,16 +738,6 @@ weft_inspect_task_step_begin (WeftInspectRecord *record,
   bump (record);
 }
 
-static guint
-bucket_of (gint64 duration)
-{
-  guint bucket = 0;
-
-  while (bucket < N_BUCKETS - 1 && duration >= bucket_limits[bucket])
-    bucket++;
-  return bucket;
-}
-
 static void
 note_long_step (WeftInspectRecord *record,
                 gint64             duration_us,
@@ -737,7 +778,7 @@ note_awaits (WeftInspectRecord *record,
   if (awaited == NULL)
     ;
   else if (G_OBJECT_TYPE (awaited) == WEFT_TYPE_FUTURE)
-    task = G_UNLIKELY (__atomic_load_n (&shields_made, __ATOMIC_RELAXED))
+    task = G_UNLIKELY (__atomic_load_n (&weft_inspect_shields_made, __ATOMIC_RELAXED))
            ? weft_shield_inspect_inner_task (awaited) : 0;
   else if (WEFT_IS_TASK (awaited))
     task = weft_task_get_id (WEFT_TASK (awaited));
@@ -747,13 +788,12 @@ note_awaits (WeftInspectRecord *record,
            !weft_task_group_future_inspect_tasks (awaited, ids, &n))
     g_clear_pointer (&ids, g_array_unref);
 
-  STORE (record->awaits_task, task);
-  STORE (record->awaited_type, awaited != NULL ? G_OBJECT_TYPE (awaited) : 0);
-  STORE (record->awaited_n, n);
+  STORE (record->cold->awaits_task, task);
+  STORE (record->cold->awaited_type, awaited != NULL ? G_OBJECT_TYPE (awaited) : 0);
+  STORE (record->cold->awaited_n, n);
 
-  if (ids == NULL && (record->cold == NULL || record->cold->awaits == NULL))
+  if (ids == NULL && record->cold->awaits == NULL)
     return;
-  record_cold (record);
   weft_spinlock_lock (&record->loop->lock);
   old = record->cold->awaits;
   record->cold->awaits = g_steal_pointer (&ids);
@@ -830,6 +870,16 @@ note_caught_cancel (WeftInspectRecord *record,
     }
 }
 
+static void
+note_step_timing (RecordCold *cold,
+                  gint64      duration)
+{
+  ADD (cold->steps, 1);
+  ADD (cold->histogram[bucket_of (duration)], 1);
+  if (duration > cold->longest)
+    STORE (cold->longest, duration);
+}
+
 void
 weft_inspect_task_step_end (WeftInspectRecord     *record,
                             const WeftInspectStep *step,
@@ -845,10 +895,12 @@ weft_inspect_task_step_end (WeftInspectRecord     *record,
   gint64 duration = MAX (now - step->start, 0);
 
   ADD (record->busy, duration);
-  ADD (record->steps, 1);
-  ADD (record->histogram[bucket_of (duration)], 1);
-  if (duration > record->longest)
-    STORE (record->longest, duration);
+  if (record->cold == NULL && record->state < WEFT_INSPECT_DONE)
+    record_cold (record);   /* it lives on */
+  if (record->cold != NULL)
+    note_step_timing (record->cold, duration);
+  else
+    STORE (record->ran, 1);
 
   STORE (loop->current_task, step->outer_task);
   STORE (loop->step_start, step->outer_start);
@@ -866,11 +918,11 @@ weft_inspect_task_step_end (WeftInspectRecord     *record,
   if (state == WEFT_INSPECT_SUSPENDED || state == WEFT_INSPECT_SCHEDULED)
     {
       /* The collector turns the deadline into the sleep from now on. */
-      STORE (record->sleep_until_us, state == WEFT_INSPECT_SUSPENDED && awaited == NULL
+      STORE (record->cold->sleep_until_us, state == WEFT_INSPECT_SUSPENDED && awaited == NULL
                                      ? sleep_deadline_us : 0);
       if (site != NULL && (record->cold == NULL || site != record->cold->site_seen))
         note_site (record, site);
-      if (awaited != NULL || LOAD (record->awaited_type) != 0)
+      if (awaited != NULL || LOAD (record->cold->awaited_type) != 0)
         note_awaits (record, state == WEFT_INSPECT_SUSPENDED ? awaited : NULL);
       record->orphan_reported = FALSE;
       if (awaited != NULL)
@@ -987,11 +1039,14 @@ weft_inspect_task_completed (WeftInspectRecord *record,
   STORE (record->state, state);
   STORE (record->state_since, now);      /* the finishing time, from now on */
   STORE (record->cancelling, cancelling);
-  STORE (record->awaits_task, 0);
-  STORE (record->awaited_type, 0);
-  STORE (record->sleep_until_us, 0);
-  if (cancelled && record->cold != NULL)
-    STORE (record->cold->cancelled_by, record->cold->last_requester);
+  if (record->cold != NULL)
+    {
+      STORE (record->cold->awaits_task, 0);
+      STORE (record->cold->awaited_type, 0);
+      STORE (record->cold->sleep_until_us, 0);
+      if (cancelled)
+        STORE (record->cold->cancelled_by, record->cold->last_requester);
+    }
 
   if (error != NULL && !cancelled)
     set_string (record, &record_cold (record)->error, format_error (error));
@@ -1021,58 +1076,70 @@ release_unlinked (WeftInspectLoop *loop,
     loop_unref (loop);
 }
 
-/* Once the step that finished the task is over: the record is kept among
- * the last finished ones, and the oldest past the limit are evicted,
- * from the finished queue under its own lock, then from their loops under
- * each loop's lock, which collectors hold. The task forgets the record.
+/* Evicts up to @n of @loop's oldest finished records, under one
+ * acquisition of its lock per batch: by the owner, or by anyone once the
+ * loop is dead.
+ */
+static void
+evict_finished (WeftInspectLoop *loop,
+                guint            n)
+{
+  gboolean emptied = FALSE;
+
+  while (n > 0 && !emptied)
+    {
+      RecordCold *colds[EVICT_BATCH];
+      guint n_colds = 0, n_evicted = 0;
+
+      weft_spinlock_lock (&loop->lock);
+      for (; n_evicted < MIN (n, EVICT_BATCH) && loop->finished_head != NULL; n_evicted++)
+        {
+          WeftInspectRecord *oldest = loop->finished_head;
+
+          loop->finished_head = oldest->finished_next;
+          if (!LOAD (oldest->seen))
+            ADD (loop->dropped, 1);
+          if (oldest->cold != NULL)
+            colds[n_colds++] = oldest->cold;
+          unlink_record (loop, oldest, &emptied);
+        }
+      if (loop->finished_head == NULL)
+        loop->finished_tail = NULL;
+      ADD (loop->n_finished, -n_evicted);
+      weft_spinlock_unlock (&loop->lock);
+
+      while (n_colds > 0)
+        record_cold_free (colds[--n_colds]);
+      n = n_evicted < MIN (n, EVICT_BATCH) ? 0 : n - n_evicted;
+    }
+  if (emptied)
+    loop_unref (loop);
+}
+
+/* Once the step that finished the task is over: the record joins its
+ * loop's last finished ones, and the task forgets it. The oldest past the
+ * limit go in batches, so the loop keeps up to an eighth more.
  */
 void
 weft_inspect_task_retired (WeftInspectRecord *record)
 {
-  WeftInspectRecord *evicted = NULL;
+  WeftInspectLoop *loop = record->loop;
   guint limit = weft_inspect_registry_get_keep ();
 
   /* Only finalizing a task its context dropped unfinished writes this
    * elsewhere, when the loop is gone.
    */
-  ADD (record->loop->n_unfinished, -1);
+  ADD (loop->n_unfinished, -1);
   record->finished_next = NULL;
-
-  weft_spinlock_lock (&finished_lock);
-  if (finished_tail != NULL)
-    finished_tail->finished_next = record;
+  if (loop->finished_tail != NULL)
+    loop->finished_tail->finished_next = record;
   else
-    finished_head = record;
-  finished_tail = record;
-  n_finished++;
-  while (n_finished > limit)
-    {
-      WeftInspectRecord *oldest = finished_head;
+    loop->finished_head = record;
+  loop->finished_tail = record;
+  ADD (loop->n_finished, 1);
 
-      finished_head = oldest->finished_next;
-      if (finished_head == NULL)
-        finished_tail = NULL;
-      n_finished--;
-      oldest->finished_next = evicted;
-      evicted = oldest;
-    }
-  weft_spinlock_unlock (&finished_lock);
-
-  while (evicted != NULL)
-    {
-      WeftInspectRecord *next = evicted->finished_next;
-      WeftInspectLoop *loop = evicted->loop;
-      RecordCold *cold;
-      gboolean emptied;
-
-      if (!LOAD (evicted->seen))
-        __atomic_add_fetch (&dropped, 1, __ATOMIC_RELAXED);
-      weft_spinlock_lock (&loop->lock);
-      cold = unlink_record (loop, evicted, &emptied);
-      weft_spinlock_unlock (&loop->lock);
-      release_unlinked (loop, cold, emptied);
-      evicted = next;
-    }
+  if (loop->n_finished > limit + MIN (limit / 8, EVICT_BATCH - 1))
+    evict_finished (loop, loop->n_finished - limit);
 }
 
 /* Any thread: the task's last reference. @record is the unfinished
@@ -1232,21 +1299,28 @@ snapshot_record (WeftInspectRecord *r)
   s->version = LOAD (r->version);
   s->state = LOAD (r->state);
   s->cancelling = LOAD (r->cancelling);
-  s->steps = LOAD (r->steps);
   s->busy = LOAD (r->busy);
   s->waiting = LOAD (r->waiting);
-  s->idle = LOAD (r->idle);
-  s->longest = LOAD (r->longest);
-  for (guint i = 0; i < N_BUCKETS; i++)
-    s->histogram[i] = LOAD (r->histogram[i]);
   s->state_since = LOAD (r->state_since);
-  s->awaits_task = LOAD (r->awaits_task);
-  s->awaited_type = LOAD (r->awaited_type);
-  s->awaited_n = LOAD (r->awaited_n);
-  s->sleep_until_us = LOAD (r->sleep_until_us);
+  if (r->cold == NULL && LOAD (r->ran))
+    {
+      s->steps = 1;
+      s->longest = s->busy;
+      s->histogram[bucket_of (s->busy)] = 1;
+    }
   if (r->cold != NULL)
     {
       RecordCold *c = r->cold;
+
+      s->steps = LOAD (c->steps);
+      s->idle = LOAD (c->idle);
+      s->longest = LOAD (c->longest);
+      for (guint i = 0; i < N_BUCKETS; i++)
+        s->histogram[i] = LOAD (c->histogram[i]);
+      s->awaits_task = LOAD (c->awaits_task);
+      s->awaited_type = LOAD (c->awaited_type);
+      s->awaited_n = LOAD (c->awaited_n);
+      s->sleep_until_us = LOAD (c->sleep_until_us);
 
       s->group = LOAD (c->group);
       s->group_owner = LOAD (c->group_owner);
@@ -1605,6 +1679,19 @@ weft_inspect_program_name (void)
   return name;
 }
 
+static guint64
+count_dropped (void)
+{
+  guint64 total;
+
+  pthread_mutex_lock (&registry_mutex);
+  total = dropped;
+  for (WeftInspectLoop *loop = loops; loop != NULL; loop = loop->next)
+    total += LOAD (loop->dropped);
+  pthread_mutex_unlock (&registry_mutex);
+  return total;
+}
+
 static void
 begin_batch (GVariantDict *dict,
              gboolean      full)
@@ -1621,7 +1708,7 @@ begin_batch (GVariantDict *dict,
       g_variant_dict_insert (dict, "program", "s", weft_inspect_program_name ());
     }
   g_variant_dict_insert (dict, "keep", "u", weft_inspect_registry_get_keep ());
-  g_variant_dict_insert (dict, "dropped", "t", __atomic_load_n (&dropped, __ATOMIC_RELAXED));
+  g_variant_dict_insert (dict, "dropped", "t", count_dropped ());
 }
 
 /* What a collector last sent of a task: its version and every key. */

@@ -191,7 +191,10 @@ weft_inspector_get_socket_path (void)
  * @n: how many finished tasks to keep
  *
  * Finished tasks stay visible to inspecting clients, with their result or
- * error, until @n tasks finished after them; the default is 256.
+ * error, until @n tasks of the same #GMainContext finished after them;
+ * the default is 256. They leave in batches, so up to an eighth more (at
+ * most 63) may show. The contexts of the four threads that most recently
+ * dropped theirs keep their finished tasks too; older ones let go.
  */
 void
 weft_inspector_set_keep_finished (guint n)
