@@ -655,6 +655,8 @@ inspect_start (WeftTask        *self,
 {
   WeftInspectKind kind = WEFT_INSPECT_KIND_BINDING;
   gpointer function = NULL;
+  WeftTask *parent = weft_task_get_current ();
+  TaskExtras *extras = peek_extras (priv);
 
   if (WEFT_IS_FIBER (self))
     {
@@ -666,7 +668,9 @@ inspect_start (WeftTask        *self,
       kind = WEFT_INSPECT_KIND_STACKLESS;
       function = (gpointer) priv->func;
     }
-  set_record (priv, weft_inspect_task_started (self, weft_scheduler_get_inspect_loop (scheduler),
+  set_record (priv, weft_inspect_task_started (self, priv->id, extras != NULL ? extras->name : NULL,
+                                               parent != NULL ? weft_task_get_id (parent) : 0,
+                                               weft_scheduler_get_inspect_loop (scheduler),
                                                kind, function));
   priv->inspected = TRUE;
 }

@@ -73,6 +73,9 @@ gboolean           weft_inspect_loop_recheck_due     (WeftInspectLoop    *loop,
 
 /* Tasks. */
 WeftInspectRecord *weft_inspect_task_started         (WeftTask           *task,
+                                                      guint64             id,
+                                                      const char         *name,
+                                                      guint64             parent,
                                                       WeftInspectLoop    *loop,
                                                       WeftInspectKind     kind,
                                                       gpointer            function);

@@ -10,8 +10,8 @@
  * WeftTask or any GObject: only records.
  *
  *  - Fields set before a record is linked into its loop (id, kind,
- *    function, created-at, parent...) never change: the loop lock that
- *    links it publishes them.
+ *    function, created-at, parent...) never change: the release store
+ *    that links it publishes them.
  *  - Numeric fields that change (state, timing, counts, group, awaited
  *    task) are single-writer: the owner stores them with relaxed atomics,
  *    collectors load them with relaxed atomics. A collector may see a
@@ -21,15 +21,18 @@
  *    requests, context values, result, error) are replaced, never edited,
  *    under the loop's spinlock; collectors copy them under it.
  *  - Each context has a WeftInspectLoop (one per scheduler) holding its
- *    records in creation order. A record is linked and unlinked under the
- *    loop lock only: at the task's start, and when a finishing task evicts
- *    its loop's oldest finished records past the keep limit, in batches.
- *    Each loop keeps its own last finished records in a queue of the
- *    owner's; a dead loop's are evicted by whoever detaches the loop that
- *    makes it one dead loop too many. Collectors hold a loop's lock while
- *    they copy its records, so a record they see is never freed under them.
+ *    records in creation order. The owner alone links a record, at the
+ *    task's start, with release stores and no lock: collectors walk the
+ *    list up to the tail they saw first. Records are unlinked under the
+ *    loop lock only, when a finishing task evicts its loop's oldest
+ *    finished records past the keep limit, in batches. Each loop keeps its
+ *    own last finished records in a queue of the owner's; a dead loop's
+ *    are evicted by whoever detaches the loop that makes it one dead loop
+ *    too many. Collectors hold a loop's lock while they copy its records,
+ *    so a record they see is never freed under them.
  *  - Records live in chunks their loop owns, recycled through the loop's
- *    free list under the loop lock; the loop's list is their only owner.
+ *    free list, the owner's but for a dead loop; the loop's list is their
+ *    only owner.
  *    A task reaches its record through its extras pointer until the step
  *    that finished it is over (weft_inspect_task_retired()); from then on
  *    only the list holds it, and eviction puts it back on the free list.
@@ -39,9 +42,9 @@
  *  - The registry mutex guards the list of loops, the lints and the symbol
  *    cache. Lock order: registry, then a loop. The owner takes the registry
  *    mutex only for a lint, which is rare.
- *  - Hot paths take no global lock: a step costs two readings of the
- *    CPU's counter and relaxed stores; a spawn takes its loop's spinlock
- *    once, contended only by a collector copying.
+ *  - Hot paths take no lock: a step costs two readings of the CPU's
+ *    counter and relaxed stores, a spawn one reading outside a step; a
+ *    finish takes its loop's lock once per batch of evictions.
  */
 
 #define _GNU_SOURCE
@@ -75,6 +78,8 @@ WEFT_THREAD_LOCAL gpointer weft_inspect_creator;
 #define LOAD(p) __atomic_load_n (&(p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n (&(p), (v), __ATOMIC_RELAXED)
 #define ADD(p, v) STORE (p, LOAD (p) + (v))   /* single writer */
+#define LOAD_ACQUIRE(p) __atomic_load_n (&(p), __ATOMIC_ACQUIRE)
+#define STORE_RELEASE(p, v) __atomic_store_n (&(p), (v), __ATOMIC_RELEASE)
 
 typedef struct
 {
@@ -546,7 +551,9 @@ record_cold_free (RecordCold *cold)
   g_free (cold);
 }
 
-/* Under the loop lock. */
+/* The owner's, as is the free list: only a dead loop's records go back
+ * to it from other threads.
+ */
 static WeftInspectRecord *
 record_alloc (WeftInspectLoop *loop)
 {
@@ -590,13 +597,13 @@ unlink_record (WeftInspectLoop   *loop,
   RecordCold *cold = record->cold;
 
   if (record->prev != NULL)
-    record->prev->next = record->next;
+    STORE (record->prev->next, record->next);
   else
-    loop->head = record->next;
+    STORE (loop->head, record->next);
   if (record->next != NULL)
     record->next->prev = record->prev;
   else
-    loop->tail = record->prev;
+    STORE (loop->tail, record->prev);
   record->next = loop->free_records;
   loop->free_records = record;
   *emptied = loop->head == NULL;
@@ -639,13 +646,14 @@ record_cold (WeftInspectRecord *record)
 
 WeftInspectRecord *
 weft_inspect_task_started (WeftTask        *task,
+                           guint64          id,
+                           const char      *name,
+                           guint64          parent,
                            WeftInspectLoop *loop,
                            WeftInspectKind  kind,
                            gpointer         function)
 {
   WeftInspectRecord *record;
-  WeftTask *parent = weft_task_get_current ();
-  const char *name = weft_task_peek_name (task);
   RecordCold *cold = NULL;
   /* Inside a step, the step's reading will do. */
   gint64 now = LOAD (loop->current_task) != 0 ? LOAD (loop->last_tick) : clock_ticks ();
@@ -657,30 +665,29 @@ weft_inspect_task_started (WeftTask        *task,
     }
 
   ADD (loop->n_unfinished, 1);
-  weft_spinlock_lock (&loop->lock);
   record = record_alloc (loop);
   record->loop = loop;
   record->cold = cold;
-  record->id = weft_task_get_id (task);
+  record->id = id;
   record->task = task;
   record->kind = kind;
   record->function = kind == WEFT_INSPECT_KIND_BINDING ? GSIZE_TO_POINTER (G_OBJECT_TYPE (task)) : function;
   record->created_pc = weft_inspect_creator;
   record->created_ticks = now;
-  record->parent = parent != NULL ? weft_task_get_id (parent) : 0;
+  record->parent = parent;
   record->state = WEFT_INSPECT_SCHEDULED;
   record->state_since = now;
 
+  /* Published: collectors see every field above once they see it. */
   record->prev = loop->tail;
   if (loop->tail != NULL)
-    loop->tail->next = record;
+    STORE_RELEASE (loop->tail->next, record);
   else
     {
-      loop->head = record;
       loop_ref (loop);   /* a list with records holds its loop */
+      STORE_RELEASE (loop->head, record);
     }
-  loop->tail = record;
-  weft_spinlock_unlock (&loop->lock);
+  STORE_RELEASE (loop->tail, record);
   weft_inspect_creator = NULL;
 
   return record;
@@ -1182,7 +1189,7 @@ weft_inspect_registry_note_exit (void)
   for (WeftInspectLoop *loop = loops; loop != NULL; loop = loop->next)
     {
       weft_spinlock_lock (&loop->lock);
-      for (WeftInspectRecord *r = loop->head; r != NULL; r = r->next)
+      for (WeftInspectRecord *r = LOAD_ACQUIRE (loop->head); r != NULL; r = LOAD_ACQUIRE (r->next))
         {
           int state = LOAD (r->state);
 
@@ -1344,6 +1351,20 @@ snapshot_record (WeftInspectRecord *r)
   return s;
 }
 
+/* Under the loop lock, which holds off unlinking but not the owner
+ * appending: up to the last record there was when it began.
+ */
+static void
+snapshot_records (WeftInspectLoop *loop,
+                  GPtrArray       *tasks)
+{
+  WeftInspectRecord *last = LOAD_ACQUIRE (loop->tail);
+
+  for (WeftInspectRecord *r = last != NULL ? LOAD_ACQUIRE (loop->head) : NULL; r != NULL;
+       r = r != last ? LOAD_ACQUIRE (r->next) : NULL)
+    g_ptr_array_add (tasks, snapshot_record (r));
+}
+
 typedef struct
 {
   guint64  number;
@@ -1411,8 +1432,7 @@ take_state (State *state)
       alive = LOAD (loop->alive);
       l->number = loop->number;
       l->thread = g_strdup (loop->thread_name != NULL ? loop->thread_name : "");
-      for (WeftInspectRecord *r = loop->head; r != NULL; r = r->next)
-        g_ptr_array_add (state->tasks, snapshot_record (r));
+      snapshot_records (loop, state->tasks);
       weft_spinlock_unlock (&loop->lock);
 
       l->current_task = LOAD (loop->current_task);
@@ -1420,7 +1440,7 @@ take_state (State *state)
       l->iteration_us = LOAD (loop->iteration_us);
       l->polling = LOAD (loop->polling);
       l->n_unfinished = LOAD (loop->n_unfinished);
-      if (alive && (loop->head != NULL || l->n_unfinished > 0))
+      if (alive && (LOAD (loop->head) != NULL || l->n_unfinished > 0))
         g_ptr_array_add (state->loops, l);
       else
         loop_snapshot_free (l);
@@ -1956,7 +1976,7 @@ weft_inspect_invoke_on_task (guint64              task_id,
   for (WeftInspectLoop *loop = loops; loop != NULL && found == NULL; loop = loop->next)
     {
       weft_spinlock_lock (&loop->lock);
-      for (WeftInspectRecord *r = loop->head; r != NULL; r = r->next)
+      for (WeftInspectRecord *r = LOAD_ACQUIRE (loop->head); r != NULL; r = LOAD_ACQUIRE (r->next))
         if (r->id == task_id)
           {
             /* An unfinished task holds its context: it is alive. */
