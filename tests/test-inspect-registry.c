@@ -176,23 +176,62 @@ inspect_test_spawn (Kind        kind,
 
 /* Tests ---------------------------------------------------------------- */
 
-/* Registered first: nothing is recorded before the registry starts. */
 static void
-test_off (WeftTestLoop  *loop,
-          gconstpointer  data)
+return_step (WeftTask     *task,
+             WeftFuture   *awaited,
+             const GError *error,
+             gpointer      user_data)
+{
+  weft_task_return_void (task);
+}
+
+static void
+sleep_step (WeftTask     *task,
+            WeftFuture   *awaited,
+            const GError *error,
+            gpointer      user_data)
+{
+  if (error != NULL)
+    weft_task_return_error (task, g_error_copy (error));
+  else
+    weft_task_sleep (task, 3600);
+}
+
+/* Registered first: nothing is recorded before the registry starts; then
+ * the tasks from before get records at their loop's next iteration, of
+ * what they do by then.
+ */
+static void
+test_off_then_adopted (WeftTestLoop  *loop,
+                       gconstpointer  data)
 {
   g_autoptr(WeftFuture) future = weft_future_new ();
-  g_autoptr(WeftTask) task = inspect_test_spawn (KIND_STACKLESS, "unseen", future);
+  g_autoptr(WeftTask) waiting = inspect_test_spawn (KIND_STACKLESS, "waiting", future);
+  g_autoptr(WeftTask) sleeping = weft_task_new ("sleeping", sleep_step, NULL, NULL);
+  g_autoptr(WeftTask) scheduled = NULL;
   g_autoptr(GVariant) batch = NULL;
   g_autoptr(GVariant) tasks = NULL;
 
   weft_test_pass ();
+  scheduled = weft_task_new ("scheduled", return_step, NULL, NULL);
   batch = full_batch ();
   tasks = g_variant_lookup_value (batch, "tasks", G_VARIANT_TYPE ("aa{sv}"));
   g_assert_cmpuint (g_variant_n_children (tasks), ==, 0);
+  g_clear_pointer (&batch, g_variant_unref);
+
+  weft_inspect_registry_start ();
+  g_main_context_iteration (loop->context, FALSE);   /* runs the scheduled one too */
+  assert_task_string (waiting, "state", "suspended");
+  assert_task_string (waiting, "awaited", "WeftFuture");
+  assert_task_string (sleeping, "state", "suspended");
+  assert_task_string (scheduled, "state", "done");
 
   weft_future_set_int64 (future, 1);
-  weft_test_run_until_done (WEFT_FUTURE (task));
+  weft_test_run_until_done (WEFT_FUTURE (waiting));
+  weft_task_cancel (sleeping, NULL);
+  weft_test_run_until_done (WEFT_FUTURE (sleeping));
+  assert_task_string (waiting, "state", "done");
+  assert_task_string (sleeping, "state", "cancelled");
 }
 
 /* Every other test records from its very first task. */
@@ -714,15 +753,6 @@ test_lint_pending_at_exit (WeftTestLoop  *loop,
   weft_test_run_until_done (WEFT_FUTURE (task));
 }
 
-static void
-return_step (WeftTask     *task,
-             WeftFuture   *awaited,
-             const GError *error,
-             gpointer      user_data)
-{
-  weft_task_return_void (task);
-}
-
 static WeftTask *
 run_one (void)
 {
@@ -1163,7 +1193,7 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  WEFT_TEST_ADD ("/inspect-registry/off", test_off);
+  WEFT_TEST_ADD ("/inspect-registry/off-then-adopted", test_off_then_adopted);
   INSPECT_TEST_ADD ("/inspect-registry/fiber/life", test_life, KIND_FIBER);
   INSPECT_TEST_ADD ("/inspect-registry/stackless/life", test_life, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/timing", test_timing, KIND_STACKLESS);

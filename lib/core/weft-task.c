@@ -462,32 +462,36 @@ peek_context_map (WeftTaskPrivate *priv)
   return priv->has_context ? priv->extras->context->map : priv->context_map;
 }
 
-/* What the step left the task doing, for its inspection record. */
+/* What the task does between steps, for its inspection record. */
+static WeftInspectState
+inspect_state (WeftTaskPrivate  *priv,
+               WeftFuture      **awaited)
+{
+  *awaited = NULL;
+  switch ((TaskState) priv->state)
+    {
+    case TASK_SCHEDULED:
+      return WEFT_INSPECT_SCHEDULED;
+    case TASK_WAITING:
+      *awaited = priv->awaited;
+      return WEFT_INSPECT_SUSPENDED;
+    case TASK_SLEEPING:
+      return WEFT_INSPECT_SUSPENDED;
+    case TASK_RUNNING:
+    case TASK_DONE:
+    default:
+      return WEFT_INSPECT_DONE;
+    }
+}
+
 static void
 inspect_step_end (WeftTaskPrivate       *priv,
                   WeftInspectRecord     *record,
                   const WeftInspectStep *step)
 {
-  WeftInspectState state = WEFT_INSPECT_DONE;
-  WeftFuture *awaited = NULL;
+  WeftFuture *awaited;
+  WeftInspectState state = inspect_state (priv, &awaited);
 
-  switch ((TaskState) priv->state)
-    {
-    case TASK_SCHEDULED:
-      state = WEFT_INSPECT_SCHEDULED;
-      break;
-    case TASK_WAITING:
-      state = WEFT_INSPECT_SUSPENDED;
-      awaited = priv->awaited;
-      break;
-    case TASK_SLEEPING:
-      state = WEFT_INSPECT_SUSPENDED;
-      break;
-    case TASK_RUNNING:
-    case TASK_DONE:
-    default:
-      break;
-    }
   weft_inspect_task_step_end (record, step, state, awaited, priv->site, priv->runnable.timer.deadline,
                               priv->state != TASK_DONE ? peek_context_map (priv) : NULL,
                               priv->num_cancels_requested);
@@ -1849,6 +1853,28 @@ weft_task_inspect_peek_record (WeftTask *task)
   WeftTaskPrivate *priv = weft_task_get_instance_private (task);
 
   return peek_record (priv);
+}
+
+/* On the scheduler's thread, at its first iteration while recording: its
+ * tasks from before get records of what they do now. One in the middle
+ * of a step, under a nested main loop, is left out.
+ */
+void
+weft_task_inspect_adopt (WeftScheduler *scheduler)
+{
+  for (const WeftLink *link = weft_scheduler_peek_tasks (scheduler); link != NULL; link = link->next)
+    {
+      WeftTaskPrivate *priv = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (WeftTaskPrivate, link));
+      WeftFuture *awaited;
+      WeftInspectState state = inspect_state (priv, &awaited);
+
+      if (priv->inspected || state == WEFT_INSPECT_DONE)
+        continue;
+      inspect_start (task_from_private (priv), priv, scheduler);
+      weft_inspect_task_adopted (peek_record (priv), state, awaited, priv->site,
+                                 priv->runnable.timer.deadline, peek_context_map (priv),
+                                 priv->num_cancels_requested);
+    }
 }
 
 /* On the scheduler's thread, now and then: waits that became orphaned. */

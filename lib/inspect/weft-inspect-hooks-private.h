@@ -92,6 +92,13 @@ void               weft_inspect_task_step_end        (WeftInspectRecord  *record
                                                       gint64              sleep_deadline_us,
                                                       WeftContextMap     *map,
                                                       guint               cancelling);
+void               weft_inspect_task_adopted         (WeftInspectRecord  *record,
+                                                      WeftInspectState    state,
+                                                      WeftFuture         *awaited,
+                                                      const WeftAwaitSite *site,
+                                                      gint64              sleep_deadline_us,
+                                                      WeftContextMap     *map,
+                                                      guint               cancelling);
 void               weft_inspect_task_check_wait      (WeftInspectRecord  *record,
                                                       WeftFuture         *awaited);
 void               weft_inspect_task_cancel_requested (WeftInspectRecord *record,
@@ -132,6 +139,7 @@ guint64            weft_shield_inspect_inner_task    (WeftFuture         *outer)
 gpointer           weft_fiber_inspect_function       (WeftTask           *fiber);
 WeftInspectRecord *weft_task_inspect_peek_record     (WeftTask           *task);
 void               weft_task_inspect_check_waits     (WeftScheduler      *scheduler);
+void               weft_task_inspect_adopt           (WeftScheduler      *scheduler);
 const GError      *weft_future_peek_unread_error     (WeftFuture         *future);
 
 G_END_DECLS

@@ -278,7 +278,7 @@ tick_time_to_us (gint64 ticks)
   return use_tsc ? mono_origin + (gint64) ((ticks - tsc_origin) / ticks_per_us) : ticks;
 }
 
-static void
+static G_GNUC_UNUSED void
 set_bucket_limits (void)
 {
   gint64 limit_us = 16;
@@ -944,6 +944,33 @@ weft_inspect_task_step_end (WeftInspectRecord     *record,
   if (G_UNLIKELY (duration > long_step_ticks))
     note_long_step (record, ticks_to_us (duration), tick_time_to_us (now));
 
+  bump (record);
+}
+
+/* A task from before recording began: what it does now, as if a step
+ * had just left it so.
+ */
+void
+weft_inspect_task_adopted (WeftInspectRecord   *record,
+                           WeftInspectState     state,
+                           WeftFuture          *awaited,
+                           const WeftAwaitSite *site,
+                           gint64               sleep_deadline_us,
+                           WeftContextMap      *map,
+                           guint                cancelling)
+{
+  STORE (record->cancelling, cancelling);
+  if (state == WEFT_INSPECT_SUSPENDED)
+    {
+      STORE (record_cold (record)->sleep_until_us, awaited == NULL ? sleep_deadline_us : 0);
+      STORE (record->state, state);
+      if (site != NULL)
+        note_site (record, site);
+      if (awaited != NULL)
+        note_awaits (record, awaited);
+    }
+  if (map != NULL)
+    note_context (record, map);
   bump (record);
 }
 

@@ -74,8 +74,12 @@ stop_at_exit (void)
  * and on the session bus as `org.gnome.Weft.Inspector.pPID` unless the
  * environment has `WEFT_INSPECT_BUS=0`. Only the same user may connect.
  *
- * Tasks are recorded from this call on: to see every task, call it before
- * the program creates any, or run the program with `WEFT_INSPECT=1` in its
+ * Tasks are recorded from this call on. Those that exist already are
+ * picked up when their main context next iterates, as they are then: their
+ * creation time is that moment, their creation site and parent unknown,
+ * and a task in the middle of a step under a nested main loop is left
+ * out. To see every task from its creation, call it before the program
+ * creates any, or run the program with `WEFT_INSPECT=1` in its
  * environment, which enables inspection when Weft is first used.
  * `WEFT_INSPECT_KEEP=N` sets how many finished tasks are kept, as
  * weft_inspector_set_keep_finished() does.

@@ -55,6 +55,7 @@ struct _WeftScheduler
   int            background;       /* atomic: completions still to come from outside the
                                     * ready queue; weft_run() waits for them */
   WeftInspectLoop *inspect_loop;   /* made with the first task recorded */
+  gboolean       inspect_adopted;  /* its tasks from before recording have records */
 };
 
 static G_LOCK_DEFINE (schedulers);
@@ -88,6 +89,14 @@ static void
 inspect_iteration (WeftScheduler *self,
                    gint64         now)
 {
+  if (G_UNLIKELY (!self->inspect_adopted) && !weft_scheduler_is_foreign_thread (self))
+    {
+      self->inspect_adopted = TRUE;
+      weft_task_inspect_adopt (self);
+    }
+  if (g_atomic_pointer_get (&self->inspect_loop) == NULL)
+    return;
+
   weft_inspect_loop_iterating (self->inspect_loop, now, TRUE);
   if (weft_inspect_loop_recheck_due (self->inspect_loop, now) &&
       !weft_scheduler_is_foreign_thread (self))
@@ -104,7 +113,7 @@ weft_scheduler_prepare (GSource *source,
 
   *timeout = -1;
 
-  if (WEFT_INSPECTING () && g_atomic_pointer_get (&self->inspect_loop) != NULL)
+  if (WEFT_INSPECTING ())
     inspect_iteration (self, g_source_get_time (source));
 
   /* After a full slice, one iteration without us, so that sources of lower
