@@ -913,16 +913,13 @@ handle_get_backtrace (GVariant              *parameters,
 }
 
 static void
-inspector_method_call (GDBusConnection       *connection,
-                       const char            *sender,
-                       const char            *object_path,
-                       const char            *interface_name,
-                       const char            *method_name,
-                       GVariant              *parameters,
-                       GDBusMethodInvocation *invocation,
-                       gpointer               user_data)
+server_dispatch (Server                *self,
+                 GDBusMethodInvocation *invocation)
 {
-  Server *self = user_data;
+  GDBusConnection *connection = g_dbus_method_invocation_get_connection (invocation);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  const char *method_name = g_dbus_method_invocation_get_method_name (invocation);
+  GVariant *parameters = g_dbus_method_invocation_get_parameters (invocation);
 
   if (g_str_equal (method_name, "GetSnapshot"))
     handle_get_snapshot (self, connection, invocation);
@@ -937,6 +934,88 @@ inspector_method_call (GDBusConnection       *connection,
   else
     g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
                                            "No method %s", method_name);
+}
+
+/* The socket's peers are checked as they connect. Who may join a bus is
+ * its configuration's business (<allow user>, ANONYMOUS): each caller's
+ * uid is asked of the bus, as the kernel tells it for the socket, so that
+ * a bus that admits other users does not let them cancel our tasks.
+ */
+
+typedef struct
+{
+  guint                  generation;
+  GDBusMethodInvocation *invocation;
+} BusCall;
+
+static void
+bus_caller_checked (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  BusCall *call = user_data;
+  g_autoptr(GDBusMethodInvocation) invocation = call->invocation;
+  g_autoptr(GVariant) reply = NULL;
+  guint generation = call->generation;
+  guint32 uid;
+
+  g_free (call);
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, NULL);
+  /* The server that asked stopped, and closed the bus: nobody to answer. */
+  if (current_server == NULL || current_server->generation != generation)
+    return;
+
+  if (reply == NULL)
+    {
+      g_dbus_method_invocation_return_error_literal (g_steal_pointer (&invocation), G_DBUS_ERROR,
+                                                     G_DBUS_ERROR_ACCESS_DENIED,
+                                                     "The bus could not tell who calls");
+      return;
+    }
+
+  g_variant_get (reply, "(u)", &uid);
+  if (uid != getuid ())
+    g_dbus_method_invocation_return_error (g_steal_pointer (&invocation), G_DBUS_ERROR,
+                                           G_DBUS_ERROR_ACCESS_DENIED,
+                                           "Only user %u may inspect this program", (guint) getuid ());
+  else
+    server_dispatch (current_server, g_steal_pointer (&invocation));
+}
+
+/* The replies come in the order of the calls: a client's calls are still
+ * handled in the order it made them.
+ */
+static void
+server_check_bus_caller (Server                *self,
+                         GDBusMethodInvocation *invocation)
+{
+  BusCall *call = g_new0 (BusCall, 1);
+
+  call->generation = self->generation;
+  call->invocation = invocation;
+  g_dbus_connection_call (self->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "GetConnectionUnixUser",
+                          g_variant_new ("(s)", g_dbus_method_invocation_get_sender (invocation)),
+                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                          self->bus_cancellable, bus_caller_checked, call);
+}
+
+static void
+inspector_method_call (GDBusConnection       *connection,
+                       const char            *sender,
+                       const char            *object_path,
+                       const char            *interface_name,
+                       const char            *method_name,
+                       GVariant              *parameters,
+                       GDBusMethodInvocation *invocation,
+                       gpointer               user_data)
+{
+  Server *self = user_data;
+
+  if (connection == self->bus)
+    server_check_bus_caller (self, invocation);
+  else
+    server_dispatch (self, invocation);
 }
 
 static GVariant *

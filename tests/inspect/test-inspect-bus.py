@@ -31,6 +31,7 @@ from gi.repository import Gio, GLib  # noqa: E402
 TARGET = os.environ.get('WEFT_INSPECT_TARGET', '')
 OBJECT_PATH = '/org/gnome/Weft/Inspector'
 INTERFACE = 'org.gnome.Weft.Inspector1'
+NOBODY = 65534
 UNFINISHED = ('pending', 'running', 'suspended')
 PR_SET_PDEATHSIG = 1
 
@@ -90,6 +91,7 @@ BUS_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
   <listen>unix:path={socket}</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
+    <allow user="*"/>
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
     <allow own="*"/>
@@ -99,7 +101,9 @@ BUS_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 
 
 class Bus:
-    """dbus-daemon on a socket of our own"""
+    """dbus-daemon on a socket of our own. Any user may connect, as a
+    session bus configured carelessly allows: the inspector has to check
+    who calls."""
 
     def __init__(self, folder):
         self.socket = os.path.join(folder, 'bus')
@@ -115,6 +119,7 @@ class Bus:
         self.address = self.proc.stdout.readline().strip()
         if not self.address:
             raise AssertionError(f'dbus-daemon did not start: {self.proc.stderr.read()}')
+        os.chmod(self.socket, 0o777)
         self.connection = self.connect()
 
     def connect(self):
@@ -383,6 +388,45 @@ def subscribers_that_leave_the_bus_are_forgotten():
             until(subscribed, 5, f'subscriber {n} to be admitted')
         finally:
             connection.close_sync(None)
+
+
+OTHER_USER_CLIENT = r'''
+import sys
+from gi.repository import Gio, GLib
+c = Gio.DBusConnection.new_for_address_sync(sys.argv[1],
+    Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+    Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+for method, args in (("GetSnapshot", None),
+                     ("Cancel", GLib.Variant("(ts)", (int(sys.argv[3]), "not yours"))),
+                     ("Subscribe", GLib.Variant("(u)", (0,))),
+                     ("GetBacktrace", GLib.Variant("(t)", (int(sys.argv[3]),)))):
+    try:
+        c.call_sync(sys.argv[2], "/org/gnome/Weft/Inspector", "org.gnome.Weft.Inspector1",
+                    method, args, None, Gio.DBusCallFlags.NONE, 5000, None)
+        print(method, "ANSWERED")
+    except GLib.Error as e:
+        print(method, "REFUSED", Gio.DBusError.get_remote_error(e))
+'''
+
+
+@test
+def other_users_on_the_bus_are_refused():
+    if os.geteuid() != 0:
+        raise Skip('needs root to run a client as another user')
+    os.chmod(folder, 0o711)
+    victim = task_id(target, 'victim')
+    result = subprocess.run([sys.executable, '-c', OTHER_USER_CLIENT, bus.address,
+                             bus_name(target.pid), str(victim)],
+                            user=NOBODY, group=NOBODY, extra_groups=[], cwd='/',
+                            capture_output=True, text=True, timeout=15,
+                            env={'PATH': '/usr/bin:/bin'}, preexec_fn=die_with_us)
+    lines = result.stdout.strip().split('\n')
+    assert len(lines) == 4, result.stdout + result.stderr
+    for line in lines:
+        method, verdict, *error = line.split()
+        assert verdict == 'REFUSED' and error == ['org.freedesktop.DBus.Error.AccessDenied'], \
+            f'another user called {method}: {line}'
+    assert task_id(target, 'victim') == victim, 'another user cancelled victim'
 
 
 @test
