@@ -370,24 +370,64 @@ def subscribe_through_the_bus():
         connection.close_sync(None)
 
 
+def call_at_once(connections, method, parameters, destination):
+    """The same call from every connection before any reply is read →
+    each one's result, or its error's D-Bus name"""
+    results = {}
+
+    def done(connection, result, index):
+        try:
+            results[index] = connection.call_finish(result).unpack()
+        except GLib.Error as error:
+            results[index] = Gio.DBusError.get_remote_error(error) or error.message
+    for index, connection in enumerate(connections):
+        connection.call(destination, OBJECT_PATH, INTERFACE, method, parameters, None,
+                        Gio.DBusCallFlags.NONE, 5000, None, done, index)
+    iterate_until(lambda: len(results) == len(connections), 10, f'{len(connections)} replies')
+    return [results[index] for index in range(len(connections))]
+
+
+@test
+def bus_clients_calling_at_once_are_all_answered():
+    # The bus brings every client on one connection: each must still have
+    # the allowance of a peer of the socket
+    connections = [bus.connect() for _ in range(16)]
+    try:
+        results = call_at_once(connections, 'GetSnapshot', None, bus_name(target.pid))
+    finally:
+        for connection in connections:
+            connection.close_sync(None)
+    errors = [result for result in results if isinstance(result, str)]
+    assert not errors, f'{len(errors)} of 16 refused: {errors[0]}'
+    assert all(result[0]['pid'] == target.pid for result in results)
+
+
 @test
 def subscribers_that_leave_the_bus_are_forgotten():
-    # More than the program admits at once (64): each must be dropped
-    # when its connection goes, or the last ones are refused as Busy
-    for n in range(80):
-        connection = bus.connect()
-        try:
-            def subscribed():
-                try:
-                    return call(connection, 'Subscribe', GLib.Variant('(u)', (10000,)),
-                                destination=bus_name(target.pid))
-                except GLib.Error as error:
-                    if Gio.DBusError.get_remote_error(error) != \
-                            'org.gnome.Weft.Inspector1.Error.Busy':
-                        raise
-            until(subscribed, 5, f'subscriber {n} to be admitted')
-        finally:
+    # As many as the program admits at once (64), then one more: each must
+    # be dropped when its connection leaves the bus, or that one is Busy
+    connections = [bus.connect() for _ in range(64)]
+    try:
+        results = call_at_once(connections, 'Subscribe', GLib.Variant('(u)', (10000,)),
+                               bus_name(target.pid))
+        errors = [result for result in results if isinstance(result, str)]
+        assert not errors, f'{len(errors)} of 64 refused: {errors[0]}'
+    finally:
+        for connection in connections:
             connection.close_sync(None)
+
+    last = bus.connect()
+    try:
+        def subscribed():
+            try:
+                return call(last, 'Subscribe', GLib.Variant('(u)', (10000,)),
+                            destination=bus_name(target.pid))
+            except GLib.Error as error:
+                if Gio.DBusError.get_remote_error(error) != 'org.gnome.Weft.Inspector1.Error.Busy':
+                    raise
+        until(subscribed, 5, 'a subscriber after 64 that left')
+    finally:
+        last.close_sync(None)
 
 
 OTHER_USER_CLIENT = r'''
