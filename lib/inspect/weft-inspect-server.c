@@ -59,6 +59,7 @@ typedef struct
   guint            registration_id;
   gulong           closed_id;
   guint            unflushed_replies;
+  GHashTable      *replies_by_sender;  /* the bus's: unique name → unflushed */
 } Peer;
 
 typedef struct
@@ -496,14 +497,66 @@ server_pull_delta (Server   *self,
     subscriber_merge (g_ptr_array_index (self->subscribers, i), delta);
 }
 
+/* What was sent so far is written: g_dbus_connection_flush() holds one
+ * of GTask's few threads until GDBus flushed, with another of them. The
+ * bus brings any number of clients on one connection, whose flushes at
+ * once would starve that pool (and the program's own GIO work) until
+ * their calls time out; there a round trip to the bus says the same
+ * without a thread.
+ */
+
+typedef void (*WrittenFunc) (GDBusConnection *connection,
+                             gpointer         user_data);
+
+typedef struct
+{
+  gboolean    on_bus;
+  WrittenFunc func;
+  gpointer    user_data;
+} WhenWritten;
+
 static void
-batch_flushed (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
+when_written_done (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  WhenWritten *when = user_data;
+  GDBusConnection *connection = G_DBUS_CONNECTION (object);
+  g_autoptr(GVariant) pong = NULL;
+
+  if (when->on_bus)
+    pong = g_dbus_connection_call_finish (connection, result, NULL);
+  else
+    g_dbus_connection_flush_finish (connection, result, NULL);
+  when->func (connection, when->user_data);
+  g_free (when);
+}
+
+static void
+when_written (GDBusConnection *connection,
+              gboolean         on_bus,
+              WrittenFunc      func,
+              gpointer         user_data)
+{
+  WhenWritten *when = g_new0 (WhenWritten, 1);
+
+  when->on_bus = on_bus;
+  when->func = func;
+  when->user_data = user_data;
+  if (on_bus)
+    g_dbus_connection_call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                            "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, when_written_done, when);
+  else
+    g_dbus_connection_flush (connection, NULL, when_written_done, when);
+}
+
+static void
+batch_written (GDBusConnection *connection,
+               gpointer         user_data)
 {
   Subscriber *subscriber = user_data;
 
-  g_dbus_connection_flush_finish (G_DBUS_CONNECTION (object), result, NULL);
   subscriber->flushing = FALSE;
   subscriber_unref (subscriber);
 }
@@ -533,7 +586,7 @@ subscriber_send (Subscriber *self)
     }
 
   self->flushing = TRUE;
-  g_dbus_connection_flush (self->connection, NULL, batch_flushed, subscriber_ref (self));
+  when_written (self->connection, self->sender != NULL, batch_written, subscriber_ref (self));
 }
 
 static gboolean
@@ -575,6 +628,9 @@ sender_vanished (GDBusConnection *connection,
 
 /* Replies that may be large are counted until flushed, so that a client
  * that calls without reading cannot make the program buffer without end.
+ * The bus brings every client on one connection: there each sender has
+ * the allowance of a peer of the socket, and all of them together that of
+ * as many peers as the socket admits.
  */
 
 static gboolean
@@ -583,8 +639,17 @@ server_take_reply_slot (Server                *self,
                         GDBusMethodInvocation *invocation)
 {
   Peer *peer = g_hash_table_lookup (self->peers, connection);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  guint limit = MAX_UNFLUSHED_REPLIES;
+  guint sender_replies = 0;
 
-  if (peer == NULL || peer->unflushed_replies >= MAX_UNFLUSHED_REPLIES)
+  if (peer != NULL && peer->replies_by_sender != NULL)
+    {
+      limit = MAX_CONNECTIONS * MAX_UNFLUSHED_REPLIES;
+      sender_replies = GPOINTER_TO_UINT (g_hash_table_lookup (peer->replies_by_sender, sender));
+    }
+  if (peer == NULL || peer->unflushed_replies >= limit
+      || sender_replies >= MAX_UNFLUSHED_REPLIES)
     {
       return_error (invocation, WEFT_INSPECT_ERROR_BUSY,
                     "Too many replies not read yet");
@@ -592,33 +657,63 @@ server_take_reply_slot (Server                *self,
     }
 
   peer->unflushed_replies++;
+  if (peer->replies_by_sender != NULL)
+    g_hash_table_insert (peer->replies_by_sender, g_strdup (sender),
+                         GUINT_TO_POINTER (sender_replies + 1));
   return TRUE;
 }
 
 static void
-reply_flushed (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
+peer_release_reply_slot (Peer       *peer,
+                         const char *sender)
 {
+  guint sender_replies;
+
+  if (peer->unflushed_replies > 0)
+    peer->unflushed_replies--;
+  if (peer->replies_by_sender == NULL)
+    return;
+
+  sender_replies = GPOINTER_TO_UINT (g_hash_table_lookup (peer->replies_by_sender, sender));
+  if (sender_replies > 1)
+    g_hash_table_insert (peer->replies_by_sender, g_strdup (sender),
+                         GUINT_TO_POINTER (sender_replies - 1));
+  else
+    g_hash_table_remove (peer->replies_by_sender, sender);
+}
+
+typedef struct
+{
+  GDBusConnection *connection;
+  char            *sender;
+} Reply;
+
+static void
+reply_written (GDBusConnection *connection,
+               gpointer         user_data)
+{
+  Reply *reply = user_data;
   Peer *peer = NULL;
 
-  g_dbus_connection_flush_finish (G_DBUS_CONNECTION (object), result, NULL);
   if (current_server != NULL)
-    peer = g_hash_table_lookup (current_server->peers, object);
-  if (peer != NULL && peer->unflushed_replies > 0)
-    peer->unflushed_replies--;
-  g_object_unref (object);
+    peer = g_hash_table_lookup (current_server->peers, connection);
+  if (peer != NULL)
+    peer_release_reply_slot (peer, reply->sender);
+  g_object_unref (reply->connection);
+  g_free (reply->sender);
+  g_free (reply);
 }
 
 static void
 return_batch (GDBusMethodInvocation *invocation,
               GVariant              *batch)
 {
-  GDBusConnection *connection = g_dbus_method_invocation_get_connection (invocation);
+  Reply *reply = g_new0 (Reply, 1);
 
-  g_object_ref (connection);
+  reply->connection = g_object_ref (g_dbus_method_invocation_get_connection (invocation));
+  reply->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
   g_dbus_method_invocation_return_value (invocation, g_variant_new_tuple (&batch, 1));
-  g_dbus_connection_flush (connection, NULL, reply_flushed, connection);
+  when_written (reply->connection, reply->sender != NULL, reply_written, reply);
 }
 
 static GVariant *
@@ -913,16 +1008,13 @@ handle_get_backtrace (GVariant              *parameters,
 }
 
 static void
-inspector_method_call (GDBusConnection       *connection,
-                       const char            *sender,
-                       const char            *object_path,
-                       const char            *interface_name,
-                       const char            *method_name,
-                       GVariant              *parameters,
-                       GDBusMethodInvocation *invocation,
-                       gpointer               user_data)
+server_dispatch (Server                *self,
+                 GDBusMethodInvocation *invocation)
 {
-  Server *self = user_data;
+  GDBusConnection *connection = g_dbus_method_invocation_get_connection (invocation);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  const char *method_name = g_dbus_method_invocation_get_method_name (invocation);
+  GVariant *parameters = g_dbus_method_invocation_get_parameters (invocation);
 
   if (g_str_equal (method_name, "GetSnapshot"))
     handle_get_snapshot (self, connection, invocation);
@@ -937,6 +1029,88 @@ inspector_method_call (GDBusConnection       *connection,
   else
     g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
                                            "No method %s", method_name);
+}
+
+/* The socket's peers are checked as they connect. Who may join a bus is
+ * its configuration's business (<allow user>, ANONYMOUS): each caller's
+ * uid is asked of the bus, as the kernel tells it for the socket, so that
+ * a bus that admits other users does not let them cancel our tasks.
+ */
+
+typedef struct
+{
+  guint                  generation;
+  GDBusMethodInvocation *invocation;
+} BusCall;
+
+static void
+bus_caller_checked (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  BusCall *call = user_data;
+  g_autoptr(GDBusMethodInvocation) invocation = call->invocation;
+  g_autoptr(GVariant) reply = NULL;
+  guint generation = call->generation;
+  guint32 uid;
+
+  g_free (call);
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, NULL);
+  /* The server that asked stopped, and closed the bus: nobody to answer. */
+  if (current_server == NULL || current_server->generation != generation)
+    return;
+
+  if (reply == NULL)
+    {
+      g_dbus_method_invocation_return_error_literal (g_steal_pointer (&invocation), G_DBUS_ERROR,
+                                                     G_DBUS_ERROR_ACCESS_DENIED,
+                                                     "The bus could not tell who calls");
+      return;
+    }
+
+  g_variant_get (reply, "(u)", &uid);
+  if (uid != getuid ())
+    g_dbus_method_invocation_return_error (g_steal_pointer (&invocation), G_DBUS_ERROR,
+                                           G_DBUS_ERROR_ACCESS_DENIED,
+                                           "Only user %u may inspect this program", (guint) getuid ());
+  else
+    server_dispatch (current_server, g_steal_pointer (&invocation));
+}
+
+/* The replies come in the order of the calls: a client's calls are still
+ * handled in the order it made them.
+ */
+static void
+server_check_bus_caller (Server                *self,
+                         GDBusMethodInvocation *invocation)
+{
+  BusCall *call = g_new0 (BusCall, 1);
+
+  call->generation = self->generation;
+  call->invocation = invocation;
+  g_dbus_connection_call (self->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "GetConnectionUnixUser",
+                          g_variant_new ("(s)", g_dbus_method_invocation_get_sender (invocation)),
+                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                          self->bus_cancellable, bus_caller_checked, call);
+}
+
+static void
+inspector_method_call (GDBusConnection       *connection,
+                       const char            *sender,
+                       const char            *object_path,
+                       const char            *interface_name,
+                       const char            *method_name,
+                       GVariant              *parameters,
+                       GDBusMethodInvocation *invocation,
+                       gpointer               user_data)
+{
+  Server *self = user_data;
+
+  if (connection == self->bus)
+    server_check_bus_caller (self, invocation);
+  else
+    server_dispatch (self, invocation);
 }
 
 static GVariant *
@@ -973,6 +1147,7 @@ peer_free (Peer *peer)
   g_clear_signal_handler (&peer->closed_id, peer->connection);
   if (peer->registration_id != 0)
     g_dbus_connection_unregister_object (peer->connection, peer->registration_id);
+  g_clear_pointer (&peer->replies_by_sender, g_hash_table_unref);
   g_object_unref (peer->connection);
   g_free (peer);
 }
@@ -993,11 +1168,14 @@ peer_closed (GDBusConnection *connection,
 static gboolean
 server_add_connection (Server           *self,
                        GDBusConnection  *connection,
+                       gboolean          is_bus,
                        GError          **error)
 {
   Peer *peer = g_new0 (Peer, 1);
 
   peer->connection = g_object_ref (connection);
+  if (is_bus)
+    peer->replies_by_sender = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   peer->registration_id = g_dbus_connection_register_object (connection, OBJECT_PATH,
                                                              get_interface_info (),
                                                              &inspector_vtable, self, NULL,
@@ -1033,7 +1211,7 @@ server_take_connection (Server            *self,
     }
 
   if (g_hash_table_size (self->peers) >= MAX_CONNECTIONS
-      || !server_add_connection (self, connection, NULL))
+      || !server_add_connection (self, connection, FALSE, NULL))
     g_dbus_connection_close (connection, NULL, NULL, NULL);
   else
     g_dbus_connection_start_message_processing (connection);
@@ -1311,7 +1489,7 @@ bus_connected (GObject      *object,
     return;
 
   self = user_data;
-  if (bus == NULL || !server_add_connection (self, bus, &error))
+  if (bus == NULL || !server_add_connection (self, bus, TRUE, &error))
     {
       g_printerr ("weft-inspect: not serving on the session bus: %s\n", error->message);
       return;

@@ -11,6 +11,8 @@
  *   spawn NAME   a root task NAME sleeping for an hour
  *   churn        a task "churner" that makes and awaits a short task every
  *                millisecond, until it is cancelled
+ *   disable      weft_inspector_disable(), then prints "disabled"
+ *   enable       weft_inspector_enable(), then prints "enabled"
  *   quit         leave main(), tasks still pending (end of input does the same)
  *
  * The tree (names are what the driver looks for):
@@ -334,6 +336,16 @@ target_churner (WeftTask *task,
 }
 
 static void
+enable_inspector (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!weft_inspector_enable (&error))
+    g_error ("could not enable the inspector: %s", error->message);
+  say ("enabled");
+}
+
+static void
 run_command (const char *line)
 {
   g_autoptr(WeftTask) task = NULL;
@@ -347,6 +359,13 @@ run_command (const char *line)
     task = weft_fiber_new ("churner", target_churner, NULL, NULL);
   else if (g_str_has_prefix (line, "spawn "))
     task = weft_task_new (line + strlen ("spawn "), target_spawned_step, NULL, NULL);
+  else if (g_str_equal (line, "disable"))
+    {
+      weft_inspector_disable ();
+      say ("disabled");
+    }
+  else if (g_str_equal (line, "enable"))
+    enable_inspector ();
   else
     g_printerr ("weft-inspect-target: unknown command '%s'\n", line);
 }
