@@ -462,26 +462,38 @@ peek_context_map (WeftTaskPrivate *priv)
   return priv->has_context ? priv->extras->context->map : priv->context_map;
 }
 
-/* What the task does between steps, for its inspection record. */
-static WeftInspectState
-inspect_state (WeftTaskPrivate  *priv,
-               WeftFuture      **awaited)
+/* What the task does between steps, for its inspection record; running
+ * or done, it does nothing more to tell.
+ */
+static void
+inspect_activity (WeftTaskPrivate     *priv,
+                  WeftInspectActivity *activity)
 {
-  *awaited = NULL;
+  activity->state = WEFT_INSPECT_DONE;
+  activity->awaited = NULL;
+  activity->site = priv->site;
+  activity->sleep_deadline_us = priv->runnable.timer.deadline;
+  activity->map = NULL;
+  activity->cancelling = priv->num_cancels_requested;
+
   switch ((TaskState) priv->state)
     {
     case TASK_SCHEDULED:
-      return WEFT_INSPECT_SCHEDULED;
+      activity->state = WEFT_INSPECT_SCHEDULED;
+      break;
     case TASK_WAITING:
-      *awaited = priv->awaited;
-      return WEFT_INSPECT_SUSPENDED;
+      activity->state = WEFT_INSPECT_SUSPENDED;
+      activity->awaited = priv->awaited;
+      break;
     case TASK_SLEEPING:
-      return WEFT_INSPECT_SUSPENDED;
+      activity->state = WEFT_INSPECT_SUSPENDED;
+      break;
     case TASK_RUNNING:
     case TASK_DONE:
     default:
-      return WEFT_INSPECT_DONE;
+      return;
     }
+  activity->map = peek_context_map (priv);
 }
 
 static void
@@ -489,12 +501,10 @@ inspect_step_end (WeftTaskPrivate       *priv,
                   WeftInspectRecord     *record,
                   const WeftInspectStep *step)
 {
-  WeftFuture *awaited;
-  WeftInspectState state = inspect_state (priv, &awaited);
+  WeftInspectActivity activity;
 
-  weft_inspect_task_step_end (record, step, state, awaited, priv->site, priv->runnable.timer.deadline,
-                              priv->state != TASK_DONE ? peek_context_map (priv) : NULL,
-                              priv->num_cancels_requested);
+  inspect_activity (priv, &activity);
+  weft_inspect_task_step_end (record, step, &activity);
 }
 
 static void
@@ -1865,15 +1875,13 @@ weft_task_inspect_adopt (WeftScheduler *scheduler)
   for (const WeftLink *link = weft_scheduler_peek_tasks (scheduler); link != NULL; link = link->next)
     {
       WeftTaskPrivate *priv = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (WeftTaskPrivate, link));
-      WeftFuture *awaited;
-      WeftInspectState state = inspect_state (priv, &awaited);
+      WeftInspectActivity activity;
 
-      if (priv->inspected || state == WEFT_INSPECT_DONE)
+      inspect_activity (priv, &activity);
+      if (priv->inspected || activity.state == WEFT_INSPECT_DONE)
         continue;
       inspect_start (task_from_private (priv), priv, scheduler);
-      weft_inspect_task_adopted (peek_record (priv), state, awaited, priv->site,
-                                 priv->runnable.timer.deadline, peek_context_map (priv),
-                                 priv->num_cancels_requested);
+      weft_inspect_task_adopted (peek_record (priv), &activity);
     }
 }
 

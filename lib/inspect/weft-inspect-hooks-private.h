@@ -38,6 +38,17 @@ typedef enum
   WEFT_INSPECT_CANCELLED,
 } WeftInspectState;
 
+/* What a task does between steps, as its task tells its record. */
+typedef struct
+{
+  WeftInspectState     state;
+  WeftFuture          *awaited;
+  const WeftAwaitSite *site;
+  gint64               sleep_deadline_us;
+  WeftContextMap      *map;
+  guint                cancelling;
+} WeftInspectActivity;
+
 typedef enum
 {
   WEFT_INSPECT_KIND_FIBER,
@@ -86,19 +97,9 @@ void               weft_inspect_task_step_begin      (WeftInspectRecord  *record
                                                       guint               cancelling);
 void               weft_inspect_task_step_end        (WeftInspectRecord  *record,
                                                       const WeftInspectStep *step,
-                                                      WeftInspectState    state,
-                                                      WeftFuture         *awaited,
-                                                      const WeftAwaitSite *site,
-                                                      gint64              sleep_deadline_us,
-                                                      WeftContextMap     *map,
-                                                      guint               cancelling);
+                                                      const WeftInspectActivity *activity);
 void               weft_inspect_task_adopted         (WeftInspectRecord  *record,
-                                                      WeftInspectState    state,
-                                                      WeftFuture         *awaited,
-                                                      const WeftAwaitSite *site,
-                                                      gint64              sleep_deadline_us,
-                                                      WeftContextMap     *map,
-                                                      guint               cancelling);
+                                                      const WeftInspectActivity *activity);
 void               weft_inspect_task_check_wait      (WeftInspectRecord  *record,
                                                       WeftFuture         *awaited);
 void               weft_inspect_task_cancel_requested (WeftInspectRecord *record,

@@ -887,15 +887,41 @@ note_step_timing (RecordCold *cold,
     STORE (cold->longest, duration);
 }
 
+/* What a step (or adoption) left the task doing: waits, sleeps, sites
+ * and context values.
+ */
+static void
+note_activity (WeftInspectRecord         *record,
+               const WeftInspectActivity *activity,
+               gint64                     now)
+{
+  WeftInspectState state = activity->state;
+  WeftFuture *awaited = activity->awaited;
+
+  if (state == WEFT_INSPECT_SUSPENDED || state == WEFT_INSPECT_SCHEDULED)
+    {
+      /* The collector turns the deadline into the sleep from now on. */
+      STORE (record->cold->sleep_until_us, state == WEFT_INSPECT_SUSPENDED && awaited == NULL
+                                           ? activity->sleep_deadline_us : 0);
+      if (activity->site != NULL && activity->site != record->cold->site_seen)
+        note_site (record, activity->site);
+      if (awaited != NULL || LOAD (record->cold->awaited_type) != 0)
+        note_awaits (record, state == WEFT_INSPECT_SUSPENDED ? awaited : NULL);
+      record->orphan_reported = FALSE;
+      if (awaited != NULL)
+        weft_inspect_task_check_wait (record, awaited);
+      if (G_UNLIKELY (record->cancel_caught > 0))
+        note_caught_cancel (record, activity->cancelling, now);
+    }
+
+  if (activity->map != NULL || (record->cold != NULL && record->cold->map_seen != NULL))
+    note_context (record, activity->map);
+}
+
 void
-weft_inspect_task_step_end (WeftInspectRecord     *record,
-                            const WeftInspectStep *step,
-                            WeftInspectState       state,
-                            WeftFuture            *awaited,
-                            const WeftAwaitSite   *site,
-                            gint64                 sleep_deadline_us,
-                            WeftContextMap        *map,
-                            guint                  cancelling)
+weft_inspect_task_step_end (WeftInspectRecord         *record,
+                            const WeftInspectStep     *step,
+                            const WeftInspectActivity *activity)
 {
   WeftInspectLoop *loop = record->loop;
   gint64 now = clock_ticks ();
@@ -918,29 +944,11 @@ weft_inspect_task_step_end (WeftInspectRecord     *record,
    */
   if (record->state < WEFT_INSPECT_DONE)
     {
-      STORE (record->state, state);
+      STORE (record->state, activity->state);
       STORE (record->state_since, now);
     }
 
-  if (state == WEFT_INSPECT_SUSPENDED || state == WEFT_INSPECT_SCHEDULED)
-    {
-      /* The collector turns the deadline into the sleep from now on. */
-      STORE (record->cold->sleep_until_us, state == WEFT_INSPECT_SUSPENDED && awaited == NULL
-                                     ? sleep_deadline_us : 0);
-      if (site != NULL && (record->cold == NULL || site != record->cold->site_seen))
-        note_site (record, site);
-      if (awaited != NULL || LOAD (record->cold->awaited_type) != 0)
-        note_awaits (record, state == WEFT_INSPECT_SUSPENDED ? awaited : NULL);
-      record->orphan_reported = FALSE;
-      if (awaited != NULL)
-        weft_inspect_task_check_wait (record, awaited);
-      if (G_UNLIKELY (record->cancel_caught > 0))
-        note_caught_cancel (record, cancelling, now);
-    }
-
-  if (map != NULL || (record->cold != NULL && record->cold->map_seen != NULL))
-    note_context (record, map);
-
+  note_activity (record, activity, now);
   if (G_UNLIKELY (duration > long_step_ticks))
     note_long_step (record, ticks_to_us (duration), tick_time_to_us (now));
 
@@ -951,26 +959,13 @@ weft_inspect_task_step_end (WeftInspectRecord     *record,
  * had just left it so.
  */
 void
-weft_inspect_task_adopted (WeftInspectRecord   *record,
-                           WeftInspectState     state,
-                           WeftFuture          *awaited,
-                           const WeftAwaitSite *site,
-                           gint64               sleep_deadline_us,
-                           WeftContextMap      *map,
-                           guint                cancelling)
+weft_inspect_task_adopted (WeftInspectRecord         *record,
+                           const WeftInspectActivity *activity)
 {
-  STORE (record->cancelling, cancelling);
-  if (state == WEFT_INSPECT_SUSPENDED)
-    {
-      STORE (record_cold (record)->sleep_until_us, awaited == NULL ? sleep_deadline_us : 0);
-      STORE (record->state, state);
-      if (site != NULL)
-        note_site (record, site);
-      if (awaited != NULL)
-        note_awaits (record, awaited);
-    }
-  if (map != NULL)
-    note_context (record, map);
+  record_cold (record);
+  STORE (record->cancelling, activity->cancelling);
+  STORE (record->state, activity->state);
+  note_activity (record, activity, LOAD (record->state_since));
   bump (record);
 }
 
