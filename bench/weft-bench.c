@@ -49,8 +49,10 @@ typedef struct
   double      mean_late_ms;
   gboolean    have_bytes;
   double      bytes_per_task;
-  gboolean    have_client_bytes;
-  gint64      client_bytes;     /* what an attached inspector received */
+  gint64      rounds;           /* n per round; 0: one round */
+  gboolean    have_client;
+  gint64      client_batches;   /* what an attached inspector received */
+  gint64      client_bytes;     /* during the measurement */
   char       *failure;          /* set when the run went wrong */
 } BenchResult;
 
@@ -147,17 +149,22 @@ print_result (const BenchResult *result)
     }
   else
     {
+      gint64 ops = result->n * MAX (result->rounds, 1);
+
       g_string_append_printf (line, " ns_per_op=%.2f cpu_s=%.3f maxrss_kb=%ld",
-                              result->n > 0 ? (double) result->wall_ns / result->n : 0.0,
+                              ops > 0 ? (double) result->wall_ns / ops : 0.0,
                               cpu_s, usage.ru_maxrss);
+      if (result->rounds > 0)
+        g_string_append_printf (line, " rounds=%" G_GINT64_FORMAT, result->rounds);
       if (result->print_wall)
         g_string_append_printf (line, " wall_s=%.3f", result->wall_ns / 1e9);
       if (result->have_late)
         g_string_append_printf (line, " mean_late_ms=%.3f", result->mean_late_ms);
       if (result->have_bytes)
         g_string_append_printf (line, " bytes_per_task=%.1f", result->bytes_per_task);
-      if (result->have_client_bytes)
-        g_string_append_printf (line, " client_bytes=%" G_GINT64_FORMAT, result->client_bytes);
+      if (result->have_client)
+        g_string_append_printf (line, " client_batches=%" G_GINT64_FORMAT " client_bytes=%" G_GINT64_FORMAT,
+                                result->client_batches, result->client_bytes);
     }
 
   printf ("%s\n", line->str);
@@ -1851,7 +1858,14 @@ bench_to_thread_weft_fiber (BenchResult *result)
  *              the whole measurement, its output read and dropped by a thread
  *   -disabled  built with -Dinspect=disabled (run-bench takes these from a
  *              second build): the hooks compile to nothing
+ *
+ * One round of either is shorter than the client's 100 ms batch interval,
+ * so every mode runs the same number of rounds, each a whole spawn or
+ * pingpong of n, and an attached client gets many batches meanwhile.
  */
+
+#define INSPECT_SPAWN_ROUNDS 50
+#define INSPECT_PINGPONG_ROUNDS 2
 
 typedef struct
 {
@@ -1859,11 +1873,60 @@ typedef struct
   GThread     *reader;
   GMutex       lock;
   GCond        changed;
-  guint8       head[12];       /* "WEFTREC1" + the first frame's length */
+  guint8       magic[8];
   gint64       bytes;
-  gboolean     subscribed;     /* the first batch arrived */
+  gint64       batches;        /* frames read whole */
+  gint64       frame_end;      /* where the frame being read ends */
+  gboolean     in_frame;
+  guint8       prefix[4];      /* the next frame's length, as read so far */
+  guint        n_prefix;
+  gint64       start_bytes;    /* when the measurement began */
+  gint64       start_batches;
   gboolean     ended;
 } InspectClient;
+
+/* The stream is "WEFTREC1", then frames: a guint32 LE length, the batch.
+ * Called under the lock with @data, the next @n bytes of the stream.
+ */
+static void
+count_frames (InspectClient *client,
+              const guint8  *data,
+              gssize         n)
+{
+  gint64 base = client->bytes;
+  gint64 offset = base;
+
+  for (;;)
+    {
+      if (client->in_frame && offset >= client->frame_end)
+        {
+          client->batches++;
+          client->in_frame = FALSE;
+        }
+      if (offset >= base + n)
+        break;
+      if (offset < (gint64) sizeof client->magic)
+        {
+          client->magic[offset] = data[offset - base];
+          offset++;
+          continue;
+        }
+      if (offset < client->frame_end)
+        {
+          offset = MIN (client->frame_end, base + n);
+          continue;
+        }
+      client->prefix[client->n_prefix++] = data[offset++ - base];
+      if (client->n_prefix == sizeof client->prefix)
+        {
+          client->frame_end = offset + (client->prefix[0] | client->prefix[1] << 8 |
+                                        client->prefix[2] << 16 | (guint32) client->prefix[3] << 24);
+          client->in_frame = TRUE;
+          client->n_prefix = 0;
+        }
+    }
+  client->bytes += n;
+}
 
 static gpointer
 read_inspect_client (gpointer data)
@@ -1876,19 +1939,8 @@ read_inspect_client (gpointer data)
   while ((n = g_input_stream_read (output, buffer, sizeof buffer, NULL, NULL)) > 0)
     {
       g_mutex_lock (&client->lock);
-      for (gssize i = 0; i < n && client->bytes + i < (gint64) sizeof client->head; i++)
-        client->head[client->bytes + i] = buffer[i];
-      client->bytes += n;
-      if (!client->subscribed && client->bytes >= (gint64) sizeof client->head &&
-          memcmp (client->head, "WEFTREC1", 8) == 0)
-        {
-          guint32 length = client->head[8] | client->head[9] << 8 |
-                           client->head[10] << 16 | (guint32) client->head[11] << 24;
-
-          client->subscribed = client->bytes >= (gint64) sizeof client->head + length;
-          if (client->subscribed)
-            g_cond_broadcast (&client->changed);
-        }
+      count_frames (client, buffer, n);
+      g_cond_broadcast (&client->changed);
       g_mutex_unlock (&client->lock);
     }
 
@@ -1916,6 +1968,7 @@ attach_inspect_client (InspectClient *client,
       return FALSE;
     }
 
+  client->frame_end = sizeof client->magic;
   client->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
                                       cli, "record", pid, "/dev/stdout", NULL);
   if (client->process == NULL)
@@ -1926,10 +1979,13 @@ attach_inspect_client (InspectClient *client,
   client->reader = g_thread_new ("bench-inspect-client", read_inspect_client, client);
 
   g_mutex_lock (&client->lock);
-  while (!client->subscribed && !client->ended &&
+  while (client->batches == 0 && !client->ended &&
          g_cond_wait_until (&client->changed, &client->lock, deadline))
     ;
-  subscribed = client->subscribed;
+  subscribed = client->batches > 0 &&
+               memcmp (client->magic, "WEFTREC1", sizeof client->magic) == 0;
+  client->start_bytes = client->bytes;
+  client->start_batches = client->batches;
   g_mutex_unlock (&client->lock);
 
   if (!subscribed)
@@ -1948,28 +2004,45 @@ detach_inspect_client (InspectClient *client,
   g_mutex_lock (&client->lock);
   if (client->ended)
     bench_fail (result, "weft-inspect record left during the measurement");
+  result->have_client = TRUE;
+  result->client_batches = client->batches - client->start_batches;
+  result->client_bytes = client->bytes - client->start_bytes;
   g_mutex_unlock (&client->lock);
 
   g_subprocess_send_signal (client->process, SIGTERM);
   g_subprocess_wait (client->process, NULL, NULL);
   if (client->reader != NULL)
     g_thread_join (client->reader);
-  result->have_client_bytes = TRUE;
-  result->client_bytes = client->bytes;
 
   g_clear_object (&client->process);
-  g_mutex_clear (&client->lock);
-  g_cond_clear (&client->changed);
+}
+
+static void
+run_rounds (BenchResult *result,
+            BenchFunc    func,
+            gint64       rounds)
+{
+  gint64 wall_ns = 0;
+
+  for (gint64 i = 0; i < rounds && result->failure == NULL; i++)
+    {
+      func (result);
+      wall_ns += result->wall_ns;
+    }
+  result->wall_ns = wall_ns;
+  result->rounds = rounds;
 }
 
 static void
 bench_inspect (BenchResult *result,
                BenchFunc    stackless,
-               BenchFunc    fiber)
+               BenchFunc    fiber,
+               gint64       rounds)
 {
   InspectClient client = { 0, };
   gboolean attached = g_str_has_suffix (result->impl, "-attached");
   gboolean on = attached || g_str_has_suffix (result->impl, "-on");
+  BenchFunc func = g_str_has_prefix (result->impl, "weft-fiber") ? fiber : stackless;
   g_autoptr(GError) error = NULL;
 
   g_mutex_init (&client.lock);
@@ -1978,21 +2051,25 @@ bench_inspect (BenchResult *result,
   if (on && !weft_inspector_enable (&error))
     bench_fail (result, "weft_inspector_enable: %s", error->message);
   else if (!attached || attach_inspect_client (&client, result))
-    (g_str_has_prefix (result->impl, "weft-fiber") ? fiber : stackless) (result);
+    run_rounds (result, func, rounds);
 
   detach_inspect_client (&client, result);
+  g_mutex_clear (&client.lock);
+  g_cond_clear (&client.changed);
 }
 
 static void
 bench_inspect_spawn (BenchResult *result)
 {
-  bench_inspect (result, bench_spawn_weft_stackless, bench_spawn_weft_fiber);
+  bench_inspect (result, bench_spawn_weft_stackless, bench_spawn_weft_fiber,
+                 INSPECT_SPAWN_ROUNDS);
 }
 
 static void
 bench_inspect_pingpong (BenchResult *result)
 {
-  bench_inspect (result, bench_pingpong_weft_stackless, bench_pingpong_weft_fiber);
+  bench_inspect (result, bench_pingpong_weft_stackless, bench_pingpong_weft_fiber,
+                 INSPECT_PINGPONG_ROUNDS);
 }
 
 #endif /* !WEFT_BENCH_NO_WEFT */
