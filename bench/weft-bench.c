@@ -53,6 +53,7 @@ typedef struct
   gboolean    have_client;
   gint64      client_batches;   /* what an attached inspector received */
   gint64      client_bytes;     /* during the measurement */
+  char       *extras;           /* " key=value…" of the workload's own */
   char       *failure;          /* set when the run went wrong */
 } BenchResult;
 
@@ -165,6 +166,8 @@ print_result (const BenchResult *result)
       if (result->have_client)
         g_string_append_printf (line, " client_batches=%" G_GINT64_FORMAT " client_bytes=%" G_GINT64_FORMAT,
                                 result->client_batches, result->client_bytes);
+      if (result->extras != NULL)
+        g_string_append (line, result->extras);
     }
 
   printf ("%s\n", line->str);
@@ -2072,6 +2075,304 @@ bench_inspect_pingpong (BenchResult *result)
                  INSPECT_PINGPONG_ROUNDS);
 }
 
+#ifndef WEFT_BENCH_INSPECT_DISABLED
+
+/* inspect-collect: what one full snapshot of n suspended tasks costs a
+ * client, and how long it stalls the loop that owns them. A ticker task
+ * yields on that loop all along and keeps the longest gap between two of
+ * its steps while another thread takes the snapshot:
+ *   collect   weft_inspect_collector_full(), the registry's own work
+ *   snapshot  GetSnapshot through the inspector's socket, as a client sees it
+ *   ps        `weft-inspect ps PID > /dev/null`, process start-up included
+ *   base      nothing: the ticker's gaps on this machine, for comparison
+ * Each is done COLLECT_REPEATS times: the fastest time, the worst stall.
+ */
+
+#define COLLECT_REPEATS 3
+#define COLLECT_BASE_US (200 * 1000)
+
+typedef struct _WeftInspectCollector WeftInspectCollector;
+
+extern WeftInspectCollector *weft_inspect_collector_new  (void);
+extern void                  weft_inspect_collector_free (WeftInspectCollector *self);
+extern GVariant             *weft_inspect_collector_full (WeftInspectCollector *self);
+
+typedef struct
+{
+  gint64   last_ns;
+  gint64   max_gap_ns;
+  gboolean stop;
+} Ticker;
+
+static void
+ticker_step (WeftTask     *task,
+             WeftFuture   *awaited,
+             const GError *error,
+             gpointer      user_data)
+{
+  Ticker *ticker = user_data;
+  gint64 now = now_ns ();
+
+  if (ticker->last_ns != 0)
+    ticker->max_gap_ns = MAX (ticker->max_gap_ns, now - ticker->last_ns);
+  ticker->last_ns = now;
+
+  if (ticker->stop)
+    weft_task_return_void (task);
+  else
+    weft_task_yield (task);
+}
+
+typedef struct _CollectJob CollectJob;
+
+typedef gboolean (*CollectFunc) (CollectJob *job);
+
+struct _CollectJob
+{
+  CollectFunc      func;
+  const char      *cli;         /* ps */
+  gint64           bytes;       /* of the batch */
+  gint64           elapsed_ns;  /* set by func: what it timed */
+  gint64           best_ns;     /* over the repeats */
+  gint64           worst_gap_ns;
+  char            *failure;
+  int              done;
+};
+
+static gboolean
+collect_in_process (CollectJob *job)
+{
+  gint64 start = now_ns ();
+  WeftInspectCollector *collector = weft_inspect_collector_new ();
+  GVariant *batch = g_variant_ref_sink (weft_inspect_collector_full (collector));
+
+  job->elapsed_ns = now_ns () - start;
+  job->bytes = g_variant_get_size (batch);
+  g_variant_unref (batch);
+  weft_inspect_collector_free (collector);
+  return TRUE;
+}
+
+/* In a process of its own, as a client's would be: in this one, the
+ * client's connection and the inspector's would share GDBus's one worker
+ * thread. Only the call is timed, not the connection.
+ */
+static gboolean
+collect_through_socket (CollectJob *job)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                              "/proc/self/exe", "--snapshot-client",
+                              weft_inspector_get_socket_path (), NULL);
+  if (process == NULL || !g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error))
+    job->failure = g_strdup_printf ("snapshot client: %s", error->message);
+  else if (out == NULL ||
+           sscanf (out, "ns=%" G_GINT64_FORMAT " bytes=%" G_GINT64_FORMAT,
+                   &job->elapsed_ns, &job->bytes) != 2)
+    job->failure = g_strdup ("snapshot client: no answer");
+  return job->failure == NULL;
+}
+
+/* Its failure (the CLI gives up on a call after 5 s) is a result, not the
+ * bench's: "exit-STATUS", "signal-N" or why it did not start.
+ */
+static gboolean
+collect_with_cli (CollectJob *job)
+{
+  g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start = now_ns ();
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
+                              job->cli, "ps", pid, NULL);
+  if (process == NULL || !g_subprocess_wait (process, NULL, &error))
+    job->failure = g_strdup_printf ("weft-inspect ps: %s", error->message);
+  else if (!g_subprocess_get_if_exited (process))
+    job->failure = g_strdup_printf ("signal-%d", g_subprocess_get_term_sig (process));
+  else if (g_subprocess_get_exit_status (process) != 0)
+    job->failure = g_strdup_printf ("exit-%d", g_subprocess_get_exit_status (process));
+  job->elapsed_ns = now_ns () - start;
+  return job->failure == NULL;
+}
+
+static gboolean
+collect_nothing (CollectJob *job)
+{
+  g_usleep (COLLECT_BASE_US);
+  job->elapsed_ns = COLLECT_BASE_US * 1000;
+  return TRUE;
+}
+
+static gpointer
+run_collect_job (gpointer data)
+{
+  CollectJob *job = data;
+
+  job->func (job);
+  g_atomic_int_set (&job->done, 1);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+/* Runs @job on a thread COLLECT_REPEATS times while the ticker steps on
+ * this one: keeps the fastest run and the ticker's worst gap. Stops at the
+ * first failure, left in job->failure.
+ */
+static gboolean
+measure_collect (CollectJob *job,
+                 Ticker     *ticker)
+{
+  job->best_ns = G_MAXINT64;
+  job->worst_gap_ns = 0;
+
+  for (int i = 0; i < COLLECT_REPEATS && job->failure == NULL; i++)
+    {
+      GThread *thread;
+
+      ticker->last_ns = 0;
+      ticker->max_gap_ns = 0;
+      g_atomic_int_set (&job->done, 0);
+      thread = g_thread_new ("bench-collect", run_collect_job, job);
+      while (!g_atomic_int_get (&job->done))
+        g_main_context_iteration (NULL, TRUE);
+      g_thread_join (thread);
+
+      job->best_ns = MIN (job->best_ns, job->elapsed_ns);
+      job->worst_gap_ns = MAX (job->worst_gap_ns, ticker->max_gap_ns);
+    }
+
+  return job->failure == NULL;
+}
+
+static void
+append_ps (GString          *extras,
+           const CollectJob *ps)
+{
+  if (ps->cli == NULL)
+    return;
+  if (ps->failure != NULL)
+    {
+      g_autofree char *reason = sanitize_reason (ps->failure);
+
+      g_string_append_printf (extras, " ps_failed=%s", reason);
+    }
+  else
+    g_string_append_printf (extras, " ps_ms=%.2f", ps->best_ns / 1e6);
+  g_string_append_printf (extras, " ps_stall_us=%.0f", ps->worst_gap_ns / 1e3);
+}
+
+static void
+measure_collects (BenchResult *result,
+                  Ticker      *ticker)
+{
+  CollectJob base = { collect_nothing, };
+  CollectJob collect = { collect_in_process, };
+  CollectJob snapshot = { collect_through_socket, };
+  CollectJob ps = { collect_with_cli, g_getenv ("WEFT_BENCH_INSPECT_CLI"), };
+  GString *extras;
+
+  measure_collect (&base, ticker);
+  measure_collect (&collect, ticker);
+  if (!measure_collect (&snapshot, ticker))
+    {
+      bench_fail (result, "%s", snapshot.failure);
+      g_free (snapshot.failure);
+      return;
+    }
+  if (ps.cli != NULL)
+    measure_collect (&ps, ticker);
+
+  result->wall_ns = snapshot.best_ns;
+  extras = g_string_new (NULL);
+  g_string_append_printf (extras, " collect_ms=%.2f snapshot_ms=%.2f snapshot_bytes=%" G_GINT64_FORMAT,
+                          collect.best_ns / 1e6, snapshot.best_ns / 1e6, snapshot.bytes);
+  g_string_append_printf (extras, " max_stall_us=%.0f",
+                          MAX (MAX (collect.worst_gap_ns, snapshot.worst_gap_ns), ps.worst_gap_ns) / 1e3);
+  g_string_append_printf (extras, " base_stall_us=%.0f collect_stall_us=%.0f snapshot_stall_us=%.0f",
+                          base.worst_gap_ns / 1e3, collect.worst_gap_ns / 1e3, snapshot.worst_gap_ns / 1e3);
+  append_ps (extras, &ps);
+  result->extras = g_string_free (extras, FALSE);
+  g_free (ps.failure);
+}
+
+static void
+collect_waiter_step (WeftTask     *task,
+                     WeftFuture   *awaited,
+                     const GError *error,
+                     gpointer      user_data)
+{
+  if (error != NULL)
+    weft_task_return_error (task, g_error_copy (error));
+  else if (awaited != NULL)
+    weft_task_return_void (task);
+  else
+    {
+      remaining--;
+      weft_task_await (task, user_data);
+    }
+}
+
+static void
+collect_waiter_fiber (WeftTask *task,
+                      gpointer  user_data)
+{
+  GError *error = NULL;
+
+  remaining--;
+  if (!weft_await (user_data, &error))
+    weft_task_return_error (task, error);
+}
+
+static void
+bench_inspect_collect (BenchResult *result)
+{
+  gboolean fiber = g_str_has_prefix (result->impl, "weft-fiber");
+  gint64 n_tasks = result->n + 1;       /* and the ticker */
+  WeftTask **tasks = g_new0 (WeftTask *, n_tasks);
+  g_autoptr(WeftFuture) gate = weft_future_new ();
+  g_autoptr(GError) error = NULL;
+  Ticker ticker = { 0, };
+  guint watchdog;
+
+  if (!weft_inspector_enable (&error))
+    {
+      bench_fail (result, "weft_inspector_enable: %s", error->message);
+      g_free (tasks);
+      return;
+    }
+
+  warm_up_weft ();
+  remaining = result->n;
+  watchdog = watch_tasks (result, tasks, result->n);
+  for (gint64 i = 0; i < result->n; i++)
+    {
+      if (fiber)
+        tasks[i] = weft_fiber_new (NULL, collect_waiter_fiber, gate, NULL);
+      else
+        tasks[i] = weft_task_new (NULL, collect_waiter_step, gate, NULL);
+    }
+  iterate_while_remaining ();
+  /* Its scan of every task would stall the ticker */
+  unwatch_tasks (watchdog);
+
+  tasks[result->n] = weft_task_new ("ticker", ticker_step, &ticker, NULL);
+  measure_collects (result, &ticker);
+
+  ticker.stop = TRUE;
+  weft_future_set_int64 (gate, 0);
+  for (gint64 i = 0; i < n_tasks; i++)
+    while (!weft_future_is_done (WEFT_FUTURE (tasks[i])))
+      g_main_context_iteration (NULL, TRUE);
+  check_tasks (result, tasks, n_tasks, FALSE);
+  unref_tasks (tasks, n_tasks);
+}
+
+#endif /* !WEFT_BENCH_INSPECT_DISABLED */
+
 #endif /* !WEFT_BENCH_NO_WEFT */
 
 /* ---------------------------------------------------------------------- */
@@ -2137,9 +2438,49 @@ static const BenchEntry entries[] = {
   { "inspect-pingpong", "weft-fiber-off", 1000000, bench_inspect_pingpong },
   { "inspect-pingpong", "weft-fiber-on", 1000000, bench_inspect_pingpong },
   { "inspect-pingpong", "weft-fiber-attached", 1000000, bench_inspect_pingpong },
+  { "inspect-collect", "weft-stackless", 100000, bench_inspect_collect },
+  { "inspect-collect", "weft-fiber", 20000, bench_inspect_collect },
 # endif
 #endif
 };
+
+/* inspect-collect's client: one GetSnapshot call to the inspector at
+ * @socket_path, timed; prints "ns=N bytes=B".
+ */
+static int
+snapshot_client (const char *socket_path)
+{
+  g_autofree char *escaped = g_dbus_address_escape_value (socket_path);
+  g_autofree char *address = g_strconcat ("unix:path=", escaped, NULL);
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) batch = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  connection = g_dbus_connection_new_for_address_sync (address,
+                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
+                                                       NULL, NULL, &error);
+  if (connection == NULL)
+    {
+      g_printerr ("weft-bench: %s\n", error->message);
+      return 1;
+    }
+  start = now_ns ();
+  reply = g_dbus_connection_call_sync (connection, NULL, "/org/gnome/Weft/Inspector",
+                                       "org.gnome.Weft.Inspector1", "GetSnapshot", NULL,
+                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                                       -1, NULL, &error);
+  if (reply == NULL)
+    {
+      g_printerr ("weft-bench: GetSnapshot: %s\n", error->message);
+      return 1;
+    }
+  batch = g_variant_get_child_value (reply, 0);
+  printf ("ns=%" G_GINT64_FORMAT " bytes=%" G_GSIZE_FORMAT "\n",
+          now_ns () - start, g_variant_get_size (batch));
+  return 0;
+}
 
 static gint64
 quick_divisor (void)
@@ -2157,6 +2498,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *workload = NULL;
   g_autofree char *impl = NULL;
+  g_autofree char *snapshot_socket = NULL;
   gint64 n = -1;
   gboolean list = FALSE;
   const BenchEntry *entry = NULL;
@@ -2166,6 +2508,8 @@ main (int   argc,
     { "impl", 'i', 0, G_OPTION_ARG_STRING, &impl, "Implementation to run", "NAME" },
     { "n", 'n', 0, G_OPTION_ARG_INT64, &n, "Number of operations (default: per workload)", "N" },
     { "list", 'l', 0, G_OPTION_ARG_NONE, &list, "List the workload/impl pairs and their default n", NULL },
+    { "snapshot-client", 0, 0, G_OPTION_ARG_FILENAME, &snapshot_socket,
+      "Time one GetSnapshot call to the inspector at SOCKET (inspect-collect's client)", "SOCKET" },
     { NULL }
   };
 
@@ -2176,6 +2520,9 @@ main (int   argc,
       g_printerr ("weft-bench: %s\n", error->message);
       return 2;
     }
+
+  if (snapshot_socket != NULL)
+    return snapshot_client (snapshot_socket);
 
   if (list)
     {
@@ -2220,6 +2567,7 @@ main (int   argc,
 
   entry->func (&result);
   print_result (&result);
+  g_free (result.extras);
 
   return result.failure != NULL ? 1 : 0;
 }
