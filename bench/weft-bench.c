@@ -49,8 +49,11 @@ typedef struct
   double      mean_late_ms;
   gboolean    have_bytes;
   double      bytes_per_task;
-  gboolean    have_client_bytes;
-  gint64      client_bytes;     /* what an attached inspector received */
+  gint64      rounds;           /* n per round; 0: one round */
+  gboolean    have_client;
+  gint64      client_batches;   /* what an attached inspector received */
+  gint64      client_bytes;     /* during the measurement */
+  char       *extras;           /* " key=value…" of the workload's own */
   char       *failure;          /* set when the run went wrong */
 } BenchResult;
 
@@ -147,17 +150,24 @@ print_result (const BenchResult *result)
     }
   else
     {
+      gint64 ops = result->n * MAX (result->rounds, 1);
+
       g_string_append_printf (line, " ns_per_op=%.2f cpu_s=%.3f maxrss_kb=%ld",
-                              result->n > 0 ? (double) result->wall_ns / result->n : 0.0,
+                              ops > 0 ? (double) result->wall_ns / ops : 0.0,
                               cpu_s, usage.ru_maxrss);
+      if (result->rounds > 0)
+        g_string_append_printf (line, " rounds=%" G_GINT64_FORMAT, result->rounds);
       if (result->print_wall)
         g_string_append_printf (line, " wall_s=%.3f", result->wall_ns / 1e9);
       if (result->have_late)
         g_string_append_printf (line, " mean_late_ms=%.3f", result->mean_late_ms);
       if (result->have_bytes)
         g_string_append_printf (line, " bytes_per_task=%.1f", result->bytes_per_task);
-      if (result->have_client_bytes)
-        g_string_append_printf (line, " client_bytes=%" G_GINT64_FORMAT, result->client_bytes);
+      if (result->have_client)
+        g_string_append_printf (line, " client_batches=%" G_GINT64_FORMAT " client_bytes=%" G_GINT64_FORMAT,
+                                result->client_batches, result->client_bytes);
+      if (result->extras != NULL)
+        g_string_append (line, result->extras);
     }
 
   printf ("%s\n", line->str);
@@ -1851,7 +1861,14 @@ bench_to_thread_weft_fiber (BenchResult *result)
  *              the whole measurement, its output read and dropped by a thread
  *   -disabled  built with -Dinspect=disabled (run-bench takes these from a
  *              second build): the hooks compile to nothing
+ *
+ * One round of either is shorter than the client's 100 ms batch interval,
+ * so every mode runs the same number of rounds, each a whole spawn or
+ * pingpong of n, and an attached client gets many batches meanwhile.
  */
+
+#define INSPECT_SPAWN_ROUNDS 50
+#define INSPECT_PINGPONG_ROUNDS 2
 
 typedef struct
 {
@@ -1859,11 +1876,60 @@ typedef struct
   GThread     *reader;
   GMutex       lock;
   GCond        changed;
-  guint8       head[12];       /* "WEFTREC1" + the first frame's length */
+  guint8       magic[8];
   gint64       bytes;
-  gboolean     subscribed;     /* the first batch arrived */
+  gint64       batches;        /* frames read whole */
+  gint64       frame_end;      /* where the frame being read ends */
+  gboolean     in_frame;
+  guint8       prefix[4];      /* the next frame's length, as read so far */
+  guint        n_prefix;
+  gint64       start_bytes;    /* when the measurement began */
+  gint64       start_batches;
   gboolean     ended;
 } InspectClient;
+
+/* The stream is "WEFTREC1", then frames: a guint32 LE length, the batch.
+ * Called under the lock with @data, the next @n bytes of the stream.
+ */
+static void
+count_frames (InspectClient *client,
+              const guint8  *data,
+              gssize         n)
+{
+  gint64 base = client->bytes;
+  gint64 offset = base;
+
+  for (;;)
+    {
+      if (client->in_frame && offset >= client->frame_end)
+        {
+          client->batches++;
+          client->in_frame = FALSE;
+        }
+      if (offset >= base + n)
+        break;
+      if (offset < (gint64) sizeof client->magic)
+        {
+          client->magic[offset] = data[offset - base];
+          offset++;
+          continue;
+        }
+      if (offset < client->frame_end)
+        {
+          offset = MIN (client->frame_end, base + n);
+          continue;
+        }
+      client->prefix[client->n_prefix++] = data[offset++ - base];
+      if (client->n_prefix == sizeof client->prefix)
+        {
+          client->frame_end = offset + (client->prefix[0] | client->prefix[1] << 8 |
+                                        client->prefix[2] << 16 | (guint32) client->prefix[3] << 24);
+          client->in_frame = TRUE;
+          client->n_prefix = 0;
+        }
+    }
+  client->bytes += n;
+}
 
 static gpointer
 read_inspect_client (gpointer data)
@@ -1876,19 +1942,8 @@ read_inspect_client (gpointer data)
   while ((n = g_input_stream_read (output, buffer, sizeof buffer, NULL, NULL)) > 0)
     {
       g_mutex_lock (&client->lock);
-      for (gssize i = 0; i < n && client->bytes + i < (gint64) sizeof client->head; i++)
-        client->head[client->bytes + i] = buffer[i];
-      client->bytes += n;
-      if (!client->subscribed && client->bytes >= (gint64) sizeof client->head &&
-          memcmp (client->head, "WEFTREC1", 8) == 0)
-        {
-          guint32 length = client->head[8] | client->head[9] << 8 |
-                           client->head[10] << 16 | (guint32) client->head[11] << 24;
-
-          client->subscribed = client->bytes >= (gint64) sizeof client->head + length;
-          if (client->subscribed)
-            g_cond_broadcast (&client->changed);
-        }
+      count_frames (client, buffer, n);
+      g_cond_broadcast (&client->changed);
       g_mutex_unlock (&client->lock);
     }
 
@@ -1916,6 +1971,7 @@ attach_inspect_client (InspectClient *client,
       return FALSE;
     }
 
+  client->frame_end = sizeof client->magic;
   client->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
                                       cli, "record", pid, "/dev/stdout", NULL);
   if (client->process == NULL)
@@ -1926,10 +1982,13 @@ attach_inspect_client (InspectClient *client,
   client->reader = g_thread_new ("bench-inspect-client", read_inspect_client, client);
 
   g_mutex_lock (&client->lock);
-  while (!client->subscribed && !client->ended &&
+  while (client->batches == 0 && !client->ended &&
          g_cond_wait_until (&client->changed, &client->lock, deadline))
     ;
-  subscribed = client->subscribed;
+  subscribed = client->batches > 0 &&
+               memcmp (client->magic, "WEFTREC1", sizeof client->magic) == 0;
+  client->start_bytes = client->bytes;
+  client->start_batches = client->batches;
   g_mutex_unlock (&client->lock);
 
   if (!subscribed)
@@ -1948,28 +2007,45 @@ detach_inspect_client (InspectClient *client,
   g_mutex_lock (&client->lock);
   if (client->ended)
     bench_fail (result, "weft-inspect record left during the measurement");
+  result->have_client = TRUE;
+  result->client_batches = client->batches - client->start_batches;
+  result->client_bytes = client->bytes - client->start_bytes;
   g_mutex_unlock (&client->lock);
 
   g_subprocess_send_signal (client->process, SIGTERM);
   g_subprocess_wait (client->process, NULL, NULL);
   if (client->reader != NULL)
     g_thread_join (client->reader);
-  result->have_client_bytes = TRUE;
-  result->client_bytes = client->bytes;
 
   g_clear_object (&client->process);
-  g_mutex_clear (&client->lock);
-  g_cond_clear (&client->changed);
+}
+
+static void
+run_rounds (BenchResult *result,
+            BenchFunc    func,
+            gint64       rounds)
+{
+  gint64 wall_ns = 0;
+
+  for (gint64 i = 0; i < rounds && result->failure == NULL; i++)
+    {
+      func (result);
+      wall_ns += result->wall_ns;
+    }
+  result->wall_ns = wall_ns;
+  result->rounds = rounds;
 }
 
 static void
 bench_inspect (BenchResult *result,
                BenchFunc    stackless,
-               BenchFunc    fiber)
+               BenchFunc    fiber,
+               gint64       rounds)
 {
   InspectClient client = { 0, };
   gboolean attached = g_str_has_suffix (result->impl, "-attached");
   gboolean on = attached || g_str_has_suffix (result->impl, "-on");
+  BenchFunc func = g_str_has_prefix (result->impl, "weft-fiber") ? fiber : stackless;
   g_autoptr(GError) error = NULL;
 
   g_mutex_init (&client.lock);
@@ -1978,22 +2054,324 @@ bench_inspect (BenchResult *result,
   if (on && !weft_inspector_enable (&error))
     bench_fail (result, "weft_inspector_enable: %s", error->message);
   else if (!attached || attach_inspect_client (&client, result))
-    (g_str_has_prefix (result->impl, "weft-fiber") ? fiber : stackless) (result);
+    run_rounds (result, func, rounds);
 
   detach_inspect_client (&client, result);
+  g_mutex_clear (&client.lock);
+  g_cond_clear (&client.changed);
 }
 
 static void
 bench_inspect_spawn (BenchResult *result)
 {
-  bench_inspect (result, bench_spawn_weft_stackless, bench_spawn_weft_fiber);
+  bench_inspect (result, bench_spawn_weft_stackless, bench_spawn_weft_fiber,
+                 INSPECT_SPAWN_ROUNDS);
 }
 
 static void
 bench_inspect_pingpong (BenchResult *result)
 {
-  bench_inspect (result, bench_pingpong_weft_stackless, bench_pingpong_weft_fiber);
+  bench_inspect (result, bench_pingpong_weft_stackless, bench_pingpong_weft_fiber,
+                 INSPECT_PINGPONG_ROUNDS);
 }
+
+#ifndef WEFT_BENCH_INSPECT_DISABLED
+
+/* inspect-collect: what one full snapshot of n suspended tasks costs a
+ * client, and how long it stalls the loop that owns them. A ticker task
+ * yields on that loop all along and keeps the longest gap between two of
+ * its steps while another thread takes the snapshot:
+ *   collect   weft_inspect_collector_full(), the registry's own work
+ *   snapshot  GetSnapshot through the inspector's socket, as a client sees it
+ *   ps        `weft-inspect ps PID > /dev/null`, process start-up included
+ *   base      nothing: the ticker's gaps on this machine, for comparison
+ * Each is done COLLECT_REPEATS times: the fastest time, the worst stall.
+ */
+
+#define COLLECT_REPEATS 3
+#define COLLECT_BASE_US (200 * 1000)
+
+typedef struct _WeftInspectCollector WeftInspectCollector;
+
+extern WeftInspectCollector *weft_inspect_collector_new  (void);
+extern void                  weft_inspect_collector_free (WeftInspectCollector *self);
+extern GVariant             *weft_inspect_collector_full (WeftInspectCollector *self);
+
+typedef struct
+{
+  gint64   last_ns;
+  gint64   max_gap_ns;
+  gboolean stop;
+} Ticker;
+
+static void
+ticker_step (WeftTask     *task,
+             WeftFuture   *awaited,
+             const GError *error,
+             gpointer      user_data)
+{
+  Ticker *ticker = user_data;
+  gint64 now = now_ns ();
+
+  if (ticker->last_ns != 0)
+    ticker->max_gap_ns = MAX (ticker->max_gap_ns, now - ticker->last_ns);
+  ticker->last_ns = now;
+
+  if (ticker->stop)
+    weft_task_return_void (task);
+  else
+    weft_task_yield (task);
+}
+
+typedef struct _CollectJob CollectJob;
+
+typedef gboolean (*CollectFunc) (CollectJob *job);
+
+struct _CollectJob
+{
+  CollectFunc      func;
+  const char      *cli;         /* ps */
+  gint64           bytes;       /* of the batch */
+  gint64           elapsed_ns;  /* set by func: what it timed */
+  gint64           best_ns;     /* over the repeats */
+  gint64           worst_gap_ns;
+  char            *failure;
+  int              done;
+};
+
+static gboolean
+collect_in_process (CollectJob *job)
+{
+  gint64 start = now_ns ();
+  WeftInspectCollector *collector = weft_inspect_collector_new ();
+  GVariant *batch = g_variant_ref_sink (weft_inspect_collector_full (collector));
+
+  job->elapsed_ns = now_ns () - start;
+  job->bytes = g_variant_get_size (batch);
+  g_variant_unref (batch);
+  weft_inspect_collector_free (collector);
+  return TRUE;
+}
+
+/* In a process of its own, as a client's would be: in this one, the
+ * client's connection and the inspector's would share GDBus's one worker
+ * thread. Only the call is timed, not the connection.
+ */
+static gboolean
+collect_through_socket (CollectJob *job)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                              "/proc/self/exe", "--snapshot-client",
+                              weft_inspector_get_socket_path (), NULL);
+  if (process == NULL || !g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error))
+    job->failure = g_strdup_printf ("snapshot client: %s", error->message);
+  else if (out == NULL ||
+           sscanf (out, "ns=%" G_GINT64_FORMAT " bytes=%" G_GINT64_FORMAT,
+                   &job->elapsed_ns, &job->bytes) != 2)
+    job->failure = g_strdup ("snapshot client: no answer");
+  return job->failure == NULL;
+}
+
+/* Its failure (the CLI gives up on a call after 5 s) is a result, not the
+ * bench's: "exit-STATUS", "signal-N" or why it did not start.
+ */
+static gboolean
+collect_with_cli (CollectJob *job)
+{
+  g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start = now_ns ();
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
+                              job->cli, "ps", pid, NULL);
+  if (process == NULL || !g_subprocess_wait (process, NULL, &error))
+    job->failure = g_strdup_printf ("weft-inspect ps: %s", error->message);
+  else if (!g_subprocess_get_if_exited (process))
+    job->failure = g_strdup_printf ("signal-%d", g_subprocess_get_term_sig (process));
+  else if (g_subprocess_get_exit_status (process) != 0)
+    job->failure = g_strdup_printf ("exit-%d", g_subprocess_get_exit_status (process));
+  job->elapsed_ns = now_ns () - start;
+  return job->failure == NULL;
+}
+
+static gboolean
+collect_nothing (CollectJob *job)
+{
+  g_usleep (COLLECT_BASE_US);
+  job->elapsed_ns = COLLECT_BASE_US * 1000;
+  return TRUE;
+}
+
+static gpointer
+run_collect_job (gpointer data)
+{
+  CollectJob *job = data;
+
+  job->func (job);
+  g_atomic_int_set (&job->done, 1);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+/* Runs @job on a thread COLLECT_REPEATS times while the ticker steps on
+ * this one: keeps the fastest run and the ticker's worst gap. Stops at the
+ * first failure, left in job->failure.
+ */
+static gboolean
+measure_collect (CollectJob *job,
+                 Ticker     *ticker)
+{
+  job->best_ns = G_MAXINT64;
+  job->worst_gap_ns = 0;
+
+  for (int i = 0; i < COLLECT_REPEATS && job->failure == NULL; i++)
+    {
+      GThread *thread;
+
+      ticker->last_ns = 0;
+      ticker->max_gap_ns = 0;
+      g_atomic_int_set (&job->done, 0);
+      thread = g_thread_new ("bench-collect", run_collect_job, job);
+      while (!g_atomic_int_get (&job->done))
+        g_main_context_iteration (NULL, TRUE);
+      g_thread_join (thread);
+
+      job->best_ns = MIN (job->best_ns, job->elapsed_ns);
+      job->worst_gap_ns = MAX (job->worst_gap_ns, ticker->max_gap_ns);
+    }
+
+  return job->failure == NULL;
+}
+
+static void
+append_ps (GString          *extras,
+           const CollectJob *ps)
+{
+  if (ps->cli == NULL)
+    return;
+  if (ps->failure != NULL)
+    {
+      g_autofree char *reason = sanitize_reason (ps->failure);
+
+      g_string_append_printf (extras, " ps_failed=%s", reason);
+    }
+  else
+    g_string_append_printf (extras, " ps_ms=%.2f", ps->best_ns / 1e6);
+  g_string_append_printf (extras, " ps_stall_us=%.0f", ps->worst_gap_ns / 1e3);
+}
+
+static void
+measure_collects (BenchResult *result,
+                  Ticker      *ticker)
+{
+  CollectJob base = { collect_nothing, };
+  CollectJob collect = { collect_in_process, };
+  CollectJob snapshot = { collect_through_socket, };
+  CollectJob ps = { collect_with_cli, g_getenv ("WEFT_BENCH_INSPECT_CLI"), };
+  GString *extras;
+
+  measure_collect (&base, ticker);
+  measure_collect (&collect, ticker);
+  if (!measure_collect (&snapshot, ticker))
+    {
+      bench_fail (result, "%s", snapshot.failure);
+      g_free (snapshot.failure);
+      return;
+    }
+  if (ps.cli != NULL)
+    measure_collect (&ps, ticker);
+
+  result->wall_ns = snapshot.best_ns;
+  extras = g_string_new (NULL);
+  g_string_append_printf (extras, " collect_ms=%.2f snapshot_ms=%.2f snapshot_bytes=%" G_GINT64_FORMAT,
+                          collect.best_ns / 1e6, snapshot.best_ns / 1e6, snapshot.bytes);
+  g_string_append_printf (extras, " max_stall_us=%.0f",
+                          MAX (MAX (collect.worst_gap_ns, snapshot.worst_gap_ns), ps.worst_gap_ns) / 1e3);
+  g_string_append_printf (extras, " base_stall_us=%.0f collect_stall_us=%.0f snapshot_stall_us=%.0f",
+                          base.worst_gap_ns / 1e3, collect.worst_gap_ns / 1e3, snapshot.worst_gap_ns / 1e3);
+  append_ps (extras, &ps);
+  result->extras = g_string_free (extras, FALSE);
+  g_free (ps.failure);
+}
+
+static void
+collect_waiter_step (WeftTask     *task,
+                     WeftFuture   *awaited,
+                     const GError *error,
+                     gpointer      user_data)
+{
+  if (error != NULL)
+    weft_task_return_error (task, g_error_copy (error));
+  else if (awaited != NULL)
+    weft_task_return_void (task);
+  else
+    {
+      remaining--;
+      weft_task_await (task, user_data);
+    }
+}
+
+static void
+collect_waiter_fiber (WeftTask *task,
+                      gpointer  user_data)
+{
+  GError *error = NULL;
+
+  remaining--;
+  if (!weft_await (user_data, &error))
+    weft_task_return_error (task, error);
+}
+
+static void
+bench_inspect_collect (BenchResult *result)
+{
+  gboolean fiber = g_str_has_prefix (result->impl, "weft-fiber");
+  gint64 n_tasks = result->n + 1;       /* and the ticker */
+  WeftTask **tasks = g_new0 (WeftTask *, n_tasks);
+  g_autoptr(WeftFuture) gate = weft_future_new ();
+  g_autoptr(GError) error = NULL;
+  Ticker ticker = { 0, };
+  guint watchdog;
+
+  if (!weft_inspector_enable (&error))
+    {
+      bench_fail (result, "weft_inspector_enable: %s", error->message);
+      g_free (tasks);
+      return;
+    }
+
+  warm_up_weft ();
+  remaining = result->n;
+  watchdog = watch_tasks (result, tasks, result->n);
+  for (gint64 i = 0; i < result->n; i++)
+    {
+      if (fiber)
+        tasks[i] = weft_fiber_new (NULL, collect_waiter_fiber, gate, NULL);
+      else
+        tasks[i] = weft_task_new (NULL, collect_waiter_step, gate, NULL);
+    }
+  iterate_while_remaining ();
+  /* Its scan of every task would stall the ticker */
+  unwatch_tasks (watchdog);
+
+  tasks[result->n] = weft_task_new ("ticker", ticker_step, &ticker, NULL);
+  measure_collects (result, &ticker);
+
+  ticker.stop = TRUE;
+  weft_future_set_int64 (gate, 0);
+  for (gint64 i = 0; i < n_tasks; i++)
+    while (!weft_future_is_done (WEFT_FUTURE (tasks[i])))
+      g_main_context_iteration (NULL, TRUE);
+  check_tasks (result, tasks, n_tasks, FALSE);
+  unref_tasks (tasks, n_tasks);
+}
+
+#endif /* !WEFT_BENCH_INSPECT_DISABLED */
 
 #endif /* !WEFT_BENCH_NO_WEFT */
 
@@ -2060,9 +2438,49 @@ static const BenchEntry entries[] = {
   { "inspect-pingpong", "weft-fiber-off", 1000000, bench_inspect_pingpong },
   { "inspect-pingpong", "weft-fiber-on", 1000000, bench_inspect_pingpong },
   { "inspect-pingpong", "weft-fiber-attached", 1000000, bench_inspect_pingpong },
+  { "inspect-collect", "weft-stackless", 100000, bench_inspect_collect },
+  { "inspect-collect", "weft-fiber", 20000, bench_inspect_collect },
 # endif
 #endif
 };
+
+/* inspect-collect's client: one GetSnapshot call to the inspector at
+ * @socket_path, timed; prints "ns=N bytes=B".
+ */
+static int
+snapshot_client (const char *socket_path)
+{
+  g_autofree char *escaped = g_dbus_address_escape_value (socket_path);
+  g_autofree char *address = g_strconcat ("unix:path=", escaped, NULL);
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) batch = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  connection = g_dbus_connection_new_for_address_sync (address,
+                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
+                                                       NULL, NULL, &error);
+  if (connection == NULL)
+    {
+      g_printerr ("weft-bench: %s\n", error->message);
+      return 1;
+    }
+  start = now_ns ();
+  reply = g_dbus_connection_call_sync (connection, NULL, "/org/gnome/Weft/Inspector",
+                                       "org.gnome.Weft.Inspector1", "GetSnapshot", NULL,
+                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                                       -1, NULL, &error);
+  if (reply == NULL)
+    {
+      g_printerr ("weft-bench: GetSnapshot: %s\n", error->message);
+      return 1;
+    }
+  batch = g_variant_get_child_value (reply, 0);
+  printf ("ns=%" G_GINT64_FORMAT " bytes=%" G_GSIZE_FORMAT "\n",
+          now_ns () - start, g_variant_get_size (batch));
+  return 0;
+}
 
 static gint64
 quick_divisor (void)
@@ -2080,6 +2498,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *workload = NULL;
   g_autofree char *impl = NULL;
+  g_autofree char *snapshot_socket = NULL;
   gint64 n = -1;
   gboolean list = FALSE;
   const BenchEntry *entry = NULL;
@@ -2089,6 +2508,8 @@ main (int   argc,
     { "impl", 'i', 0, G_OPTION_ARG_STRING, &impl, "Implementation to run", "NAME" },
     { "n", 'n', 0, G_OPTION_ARG_INT64, &n, "Number of operations (default: per workload)", "N" },
     { "list", 'l', 0, G_OPTION_ARG_NONE, &list, "List the workload/impl pairs and their default n", NULL },
+    { "snapshot-client", 0, 0, G_OPTION_ARG_FILENAME, &snapshot_socket,
+      "Time one GetSnapshot call to the inspector at SOCKET (inspect-collect's client)", "SOCKET" },
     { NULL }
   };
 
@@ -2099,6 +2520,9 @@ main (int   argc,
       g_printerr ("weft-bench: %s\n", error->message);
       return 2;
     }
+
+  if (snapshot_socket != NULL)
+    return snapshot_client (snapshot_socket);
 
   if (list)
     {
@@ -2143,6 +2567,7 @@ main (int   argc,
 
   entry->func (&result);
   print_result (&result);
+  g_free (result.extras);
 
   return result.failure != NULL ? 1 : 0;
 }
