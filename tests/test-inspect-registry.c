@@ -991,6 +991,37 @@ test_delta_changed_keys (WeftTestLoop  *loop,
   weft_test_run_until_done (WEFT_FUTURE (task));
 }
 
+/* A suspended task that did nothing since the last delta is not in the
+ * next one: its idle time is sent as of "since-us".
+ */
+static void
+test_delta_quiet_task (WeftTestLoop  *loop,
+                       gconstpointer  data)
+{
+  g_autoptr(WeftInspectCollector) collector = weft_inspect_collector_new ();
+  g_autoptr(WeftFuture) future = weft_future_new ();
+  g_autoptr(WeftTask) task = inspect_test_spawn (KIND_STACKLESS, "quiet", future);
+  g_autoptr(GVariant) first = NULL;
+  g_autoptr(GVariant) second = NULL;
+  g_autoptr(GVariant) record = NULL;
+  gint64 since = 0, idle = -1;
+
+  weft_test_pass ();
+  first = g_variant_ref_sink (weft_inspect_collector_delta (collector));
+  record = find_task_of (first, task);
+  g_assert_true (g_variant_lookup (record, "since-us", "x", &since));
+  g_assert_true (g_variant_lookup (record, "idle-us", "x", &idle));
+  g_assert_cmpint (since, >, 0);
+  g_assert_cmpint (idle, ==, 0);   /* suspended since its first step */
+
+  g_usleep (2000);
+  second = g_variant_ref_sink (weft_inspect_collector_delta (collector));
+  g_assert_null (find_task (second, weft_task_get_id (task)));
+
+  weft_future_set_int64 (future, 1);
+  weft_test_run_until_done (WEFT_FUTURE (task));
+}
+
 /* invoke_on_task from another thread runs on the task's thread. */
 typedef struct
 {
@@ -1213,6 +1244,7 @@ main (int   argc,
   INSPECT_TEST_ADD ("/inspect-registry/delta-changed-keys", test_delta_changed_keys, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/invoke-on-task", test_invoke_on_task, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/concurrent-collector", test_concurrent_collector, KIND_STACKLESS);
+  INSPECT_TEST_ADD ("/inspect-registry/delta-quiet-task", test_delta_quiet_task, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/one-step-timing", test_one_step_timing, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/keep-in-batches", test_keep_in_batches, KIND_STACKLESS);
   INSPECT_TEST_ADD ("/inspect-registry/dead-loops-let-go", test_dead_loops_let_go, KIND_STACKLESS);

@@ -167,6 +167,7 @@ weft_inspect_view_ps (WeftInspectModel           *model,
   };
   g_autoptr(WeftInspectTable) table = weft_inspect_table_new (headers);
   g_autoptr(GPtrArray) tasks = weft_inspect_model_list_tasks (model, all);
+  gint64 now = weft_inspect_model_get_time (model);
 
   for (guint column = 0; column < G_N_ELEMENTS (headers) - 1; column++)
     {
@@ -185,8 +186,8 @@ weft_inspect_view_ps (WeftInspectModel           *model,
       g_autofree char *cancelling = g_strdup_printf ("%u", weft_inspect_task_get_uint32 (task, "cancelling"));
       g_autofree char *site = task_site (task);
       g_autofree char *awaits = describe_awaits (task);
-      g_autofree char *busy = weft_inspect_format_duration (weft_inspect_task_get_int64 (task, "busy-us"));
-      g_autofree char *idle = weft_inspect_format_duration (weft_inspect_task_get_int64 (task, "idle-us"));
+      g_autofree char *busy = weft_inspect_format_duration (weft_inspect_task_get_duration (task, "busy-us", now));
+      g_autofree char *idle = weft_inspect_format_duration (weft_inspect_task_get_duration (task, "idle-us", now));
       g_autofree char *steps = g_strdup_printf ("%" G_GUINT64_FORMAT, weft_inspect_task_get_uint64 (task, "steps"));
       const char *row[] = {
         id, weft_inspect_task_get_name (task), weft_inspect_task_get_state (task), cancelling,
@@ -620,17 +621,17 @@ weft_inspect_view_where (WeftInspectModel *model,
 
   g_string_append (out, "Timing:\n");
   g_string_truncate (value, 0);
-  append_duration (value, weft_inspect_task_get_int64 (task, "busy-us"));
+  append_duration (value, weft_inspect_task_get_duration (task, "busy-us", now));
   steps = weft_inspect_task_get_uint64 (task, "steps");
   g_string_append_printf (value, " in %" G_GUINT64_FORMAT " step%s, longest ",
                           steps, steps == 1 ? "" : "s");
   append_duration (value, weft_inspect_task_get_int64 (task, "longest-step-us"));
   append_field (out, "busy", value->str);
   g_string_truncate (value, 0);
-  append_duration (value, weft_inspect_task_get_int64 (task, "waiting-us"));
+  append_duration (value, weft_inspect_task_get_duration (task, "waiting-us", now));
   append_field (out, "waiting", value->str);
   g_string_truncate (value, 0);
-  append_duration (value, weft_inspect_task_get_int64 (task, "idle-us"));
+  append_duration (value, weft_inspect_task_get_duration (task, "idle-us", now));
   append_field (out, "idle", value->str);
   append_histogram (out, task);
 
@@ -765,7 +766,7 @@ weft_inspect_top_view (WeftInspectTop             *self,
     {
       WeftInspectTask *task = all->pdata[i];
       guint64 id = weft_inspect_task_get_id (task);
-      gint64 busy = weft_inspect_task_get_int64 (task, "busy-us");
+      gint64 busy = weft_inspect_task_get_duration (task, "busy-us", now);
       gint64 *previous = g_hash_table_lookup (self->previous_busy, &id);
       TopRow row = { task, busy, previous != NULL ? busy - *previous : busy };
 
@@ -778,7 +779,7 @@ weft_inspect_top_view (WeftInspectTop             *self,
   for (guint i = 0; i < all->len; i++)
     {
       guint64 id = weft_inspect_task_get_id (all->pdata[i]);
-      gint64 busy = weft_inspect_task_get_int64 (all->pdata[i], "busy-us");
+      gint64 busy = weft_inspect_task_get_duration (all->pdata[i], "busy-us", now);
 
       g_hash_table_insert (self->previous_busy, g_memdup2 (&id, sizeof id), g_memdup2 (&busy, sizeof busy));
     }

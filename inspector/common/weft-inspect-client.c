@@ -10,9 +10,11 @@
 #include "weft-inspect-client.h"
 
 /* A program blocked in a step still answers: the inspector has its own
- * thread. Only a stopped or dead program makes a call wait this long.
+ * thread. Only a stopped or dead program makes a call wait this long, or
+ * a whole batch of a hundred thousand tasks, which takes seconds to make.
  */
 #define CALL_TIMEOUT_MS 5000
+#define BATCH_CALL_TIMEOUT_MS 60000
 
 /* Returns: (transfer full): $XDG_RUNTIME_DIR/weft */
 char *
@@ -149,7 +151,9 @@ call (GDBusConnection     *connection,
   reply = g_dbus_connection_call_sync (connection, NULL, WEFT_INSPECT_OBJECT_PATH,
                                        WEFT_INSPECT_INTERFACE, method, parameters,
                                        reply_type, G_DBUS_CALL_FLAGS_NONE,
-                                       CALL_TIMEOUT_MS, NULL, error);
+                                       reply_type != NULL && g_variant_type_equal (reply_type, G_VARIANT_TYPE ("(a{sv})"))
+                                       ? BATCH_CALL_TIMEOUT_MS : CALL_TIMEOUT_MS,
+                                       NULL, error);
   if (reply == NULL && error != NULL)
     {
       g_autofree char *name = g_dbus_error_get_remote_error (*error);

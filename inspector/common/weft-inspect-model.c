@@ -112,6 +112,28 @@ weft_inspect_task_get_int64 (const WeftInspectTask *task,
   return value != NULL ? g_variant_get_int64 (value) : 0;
 }
 
+/* "busy-us", "waiting-us" or "idle-us" as of @now, the program's
+ * monotonic time: each is sent as of "since-us", when the task entered
+ * its state, and the state's own one goes on growing from there.
+ */
+gint64
+weft_inspect_task_get_duration (const WeftInspectTask *task,
+                                const char            *key,
+                                gint64                 now)
+{
+  static const char * const states[][2] = {
+    { "running", "busy-us" }, { "scheduled", "waiting-us" }, { "suspended", "idle-us" },
+  };
+  GVariant *since = weft_inspect_task_lookup (task, "since-us", G_VARIANT_TYPE_INT64);
+  const char *state = weft_inspect_task_get_state (task);
+  gint64 value = weft_inspect_task_get_int64 (task, key);
+
+  for (guint i = 0; since != NULL && i < G_N_ELEMENTS (states); i++)
+    if (g_str_equal (state, states[i][0]) && g_str_equal (key, states[i][1]))
+      value += MAX (now - g_variant_get_int64 (since), 0);
+  return value;
+}
+
 guint32
 weft_inspect_task_get_uint32 (const WeftInspectTask *task,
                               const char            *key)

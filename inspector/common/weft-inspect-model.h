@@ -26,6 +26,9 @@ gint64       weft_inspect_task_get_int64       (const WeftInspectTask *task,
                                                 const char            *key);
 guint32      weft_inspect_task_get_uint32      (const WeftInspectTask *task,
                                                 const char            *key);
+gint64       weft_inspect_task_get_duration    (const WeftInspectTask *task,
+                                                const char            *key,
+                                                gint64                 now);
 const char  *weft_inspect_task_get_name        (const WeftInspectTask *task);
 const char  *weft_inspect_task_get_state       (const WeftInspectTask *task);
 gboolean     weft_inspect_task_is_finished     (const WeftInspectTask *task);

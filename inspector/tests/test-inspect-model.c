@@ -126,6 +126,48 @@ assert_ids (GArray        *ids,
     g_assert_cmpuint (g_array_index (ids, guint64, i), ==, expected[i]);
 }
 
+static GVariant *
+with_times (GVariant *task,
+            gint64    since_us,
+            gint64    busy_us,
+            gint64    idle_us)
+{
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, task);
+  g_variant_unref (g_variant_ref_sink (task));
+  g_variant_dict_insert (&dict, "since-us", "x", since_us);
+  g_variant_dict_insert (&dict, "busy-us", "x", busy_us);
+  g_variant_dict_insert (&dict, "idle-us", "x", idle_us);
+  return g_variant_dict_end (&dict);
+}
+
+/* Times come as of "since-us": the current state's goes on from there,
+ * the others stay; without "since-us" (older recordings), as sent.
+ */
+static void
+test_model_durations (void)
+{
+  g_autoptr(WeftInspectModel) model = weft_inspect_model_new ();
+  GVariant *tasks[] = {
+    with_times (task_keys (1, "sleeper", "suspended"), 900000, 300, 5000),
+    with_times (task_keys (2, "worker", "running"), 1000000, 700, 0),
+    task_keys (3, "old", "suspended"),
+    NULL
+  };
+  WeftInspectTask *sleeper, *worker, *old;
+
+  apply (model, batch (TRUE, 1, tasks, NULL, 0, NULL));   /* time 1.1 s */
+  sleeper = weft_inspect_model_lookup_task (model, 1);
+  worker = weft_inspect_model_lookup_task (model, 2);
+  old = weft_inspect_model_lookup_task (model, 3);
+  g_assert_cmpint (weft_inspect_task_get_duration (sleeper, "idle-us", 1100000), ==, 5000 + 200000);
+  g_assert_cmpint (weft_inspect_task_get_duration (sleeper, "busy-us", 1100000), ==, 300);
+  g_assert_cmpint (weft_inspect_task_get_duration (worker, "busy-us", 1100000), ==, 700 + 100000);
+  g_assert_cmpint (weft_inspect_task_get_duration (worker, "idle-us", 1100000), ==, 0);
+  g_assert_cmpint (weft_inspect_task_get_duration (old, "idle-us", 1100000), ==, 0);
+}
+
 /* A full batch sets the program's state; a delta merges only the keys it
  * carries, drops "removed" tasks and replaces lints by (kind, task). */
 static void
@@ -360,6 +402,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/inspect-model/delta", test_model_delta);
+  g_test_add_func ("/inspect-model/durations", test_model_durations);
   g_test_add_func ("/inspect-model/find", test_model_find);
   g_test_add_func ("/inspect-model/graph", test_model_graph);
   g_test_add_func ("/inspect-model/cycles", test_model_cycles);

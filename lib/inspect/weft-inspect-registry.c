@@ -1581,10 +1581,6 @@ task_entries (const State    *state,
 {
   GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   GVariantBuilder builder;
-  gint64 spent = MAX (state->now_ticks - s->state_since, 0);
-  gint64 waiting = s->waiting + (s->state == WEFT_INSPECT_SCHEDULED ? spent : 0);
-  gint64 idle = s->idle + (s->state == WEFT_INSPECT_SUSPENDED ? spent : 0);
-  gint64 busy = s->busy + (s->state == WEFT_INSPECT_RUNNING ? spent : 0);
   char *text;
 
 #define ADD_ENTRY(key, value) \
@@ -1627,9 +1623,10 @@ task_entries (const State    *state,
     }
   ADD_ENTRY ("cancel-requests", g_variant_builder_end (&builder));
   ADD_ENTRY ("cancelled-by", g_variant_new_uint64 (s->cancelled_by));
-  ADD_ENTRY ("busy-us", g_variant_new_int64 (ticks_to_us (busy)));
-  ADD_ENTRY ("waiting-us", g_variant_new_int64 (ticks_to_us (waiting)));
-  ADD_ENTRY ("idle-us", g_variant_new_int64 (ticks_to_us (idle)));
+  ADD_ENTRY ("since-us", g_variant_new_int64 (tick_time_to_us (s->state_since)));
+  ADD_ENTRY ("busy-us", g_variant_new_int64 (ticks_to_us (s->busy)));
+  ADD_ENTRY ("waiting-us", g_variant_new_int64 (ticks_to_us (s->waiting)));
+  ADD_ENTRY ("idle-us", g_variant_new_int64 (ticks_to_us (s->idle)));
   ADD_ENTRY ("steps", g_variant_new_uint64 (s->steps));
   ADD_ENTRY ("longest-step-us", g_variant_new_int64 (ticks_to_us (s->longest)));
   ADD_ENTRY ("histogram", g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, s->histogram,
@@ -1871,10 +1868,10 @@ weft_inspect_collector_delta (WeftInspectCollector *self)
       Snapshot *s = state.tasks->pdata[i];
       Sent *sent = g_hash_table_lookup (self->sent, &s->id);
 
-      /* Running and waiting tasks' times change without a new version. */
-      if (sent != NULL && sent->version == s->version &&
-          s->state != WEFT_INSPECT_RUNNING && s->state != WEFT_INSPECT_SCHEDULED &&
-          s->state != WEFT_INSPECT_SUSPENDED)
+      /* Times are sent as of "since-us": a task that did nothing since
+       * the last batch is not in this one.
+       */
+      if (sent != NULL && sent->version == s->version)
         continue;
       if (sent == NULL)
         {
