@@ -12,69 +12,23 @@
 # wait polls for a condition until a deadline. The bus daemon and the
 # targets are killed however the test ends, and die with it if it is killed.
 
-import ctypes
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import traceback
 
 import gi
 
 gi.require_version('Gio', '2.0')
 from gi.repository import Gio, GLib  # noqa: E402
 
-TARGET = os.environ.get('WEFT_INSPECT_TARGET', '')
-OBJECT_PATH = '/org/gnome/Weft/Inspector'
-INTERFACE = 'org.gnome.Weft.Inspector1'
-NOBODY = 65534
+from inspect_harness import (INTERFACE, OBJECT_PATH, TARGET, Skip, Target,  # noqa: E402
+                             call, children, die_with_us, remote_error, run, run_as_nobody,
+                             socket_snapshot, target_env, test, until)
+
 UNFINISHED = ('pending', 'running', 'suspended')
-PR_SET_PDEATHSIG = 1
-
-tests = []
-
-
-def test(function):
-    tests.append(function)
-    return function
-
-
-class Skip(Exception):
-    pass
-
-
-def until(condition, timeout, what):
-    """Polls condition() until it returns something true, or fails."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out after {timeout} s waiting for {what}')
-        time.sleep(0.02)
-
-
-_prctl = ctypes.CDLL(None, use_errno=True).prctl
-
-
-def die_with_us():
-    """In the child: SIGTERM when this process goes, even killed."""
-    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-
-children = []
-
-
-def kill_children():
-    for proc in children:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
 
 
 def bus_name(pid):
@@ -152,106 +106,19 @@ class Bus:
 # The target
 
 
-class Target:
-    def __init__(self, runtime_dir, bus, **env):
-        environment = dict(os.environ, WEFT_INSPECT='1', XDG_RUNTIME_DIR=runtime_dir,
-                           DBUS_SESSION_BUS_ADDRESS=bus.address)
-        environment.pop('WEFT_INSPECT_BUS', None)
-        environment.update(env)
-        # It leaves with tasks pending on purpose
-        environment['ASAN_OPTIONS'] = environment.get('ASAN_OPTIONS', '').replace(
-            'detect_leaks=1', 'detect_leaks=0')
-        self.runtime_dir = runtime_dir
-        self.lines = []
-        self.stderr = []
-        self.cond = threading.Condition()
-        self.proc = subprocess.Popen([TARGET], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=environment, text=True,
-                                     bufsize=1, preexec_fn=die_with_us)
-        children.append(self.proc)
-        self.pid = self.proc.pid
-        self.stdout_done = False
-        self.readers = [threading.Thread(target=self._read, args=(stream, sink), daemon=True)
-                        for stream, sink in ((self.proc.stdout, self.lines),
-                                             (self.proc.stderr, self.stderr))]
-        for reader in self.readers:
-            reader.start()
-        self.wait_line('ready', 15)
+def start_target(runtime_dir, bus, **changes):
+    changes = {'DBUS_SESSION_BUS_ADDRESS': bus.address, 'WEFT_INSPECT_BUS': None, **changes}
+    return Target(runtime_dir, target_env(runtime_dir, **changes))
 
-    def _read(self, stream, sink):
-        for line in stream:
-            with self.cond:
-                sink.append(line.rstrip('\n'))
-                self.cond.notify_all()
-        with self.cond:
-            if sink is self.lines:
-                self.stdout_done = True
-            self.cond.notify_all()
 
-    def wait_line(self, text, timeout):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while text not in self.lines:
-                left = deadline - time.monotonic()
-                if left <= 0 or self.stdout_done:
-                    raise AssertionError(f'the target did not print {text!r} within {timeout} s '
-                                         f'(stdout {self.lines[-5:]}, stderr {self.stderr[-5:]})')
-                self.cond.wait(min(left, 0.1))
-            self.lines.remove(text)
-
-    def command(self, command, reply=None):
-        self.proc.stdin.write(command + '\n')
-        self.proc.stdin.flush()
-        if reply is not None:
-            self.wait_line(reply, 10)
-
-    @property
-    def socket_path(self):
-        return os.path.join(self.runtime_dir, 'weft', str(self.pid))
-
-    def quit(self):
-        self.command('quit')
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            raise AssertionError('the target did not exit within 10 s of quit')
-        for reader in self.readers:
-            reader.join(5)
-        assert self.proc.returncode == 0, f'exit {self.proc.returncode}: {self.stderr[-10:]}'
-        assert not self.criticals(), self.criticals()
-
-    def criticals(self):
-        with self.cond:
-            return [line for line in self.stderr
-                    if '-CRITICAL **' in line or '-ERROR **' in line or 'ERROR: ' in line]
+def quit(target):
+    """Ends target, which must exit 0 without a critical"""
+    target.quit()
+    assert not target.criticals(), target.criticals()
 
 
 # ---------------------------------------------------------------------------
 # Calls
-
-
-def call(connection, method, parameters=None, destination=None, interface=INTERFACE,
-         path=OBJECT_PATH):
-    return connection.call_sync(destination, path, interface, method, parameters, None,
-                                Gio.DBusCallFlags.NONE, 5000, None).unpack()
-
-
-def remote_error(function):
-    try:
-        function()
-    except GLib.Error as error:
-        return Gio.DBusError.get_remote_error(error) or error.message
-    raise AssertionError('the call succeeded')
-
-
-def socket_snapshot(target):
-    connection = Gio.DBusConnection.new_for_address_sync(
-        f'unix:path={target.socket_path}', Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT,
-        None, None)
-    try:
-        return call(connection, 'GetSnapshot')[0]
-    finally:
-        connection.close_sync(None)
 
 
 def bus_snapshot(connection, target):
@@ -455,11 +322,7 @@ def other_users_on_the_bus_are_refused():
         raise Skip('needs root to run a client as another user')
     os.chmod(folder, 0o711)
     victim = task_id(target, 'victim')
-    result = subprocess.run([sys.executable, '-c', OTHER_USER_CLIENT, bus.address,
-                             bus_name(target.pid), str(victim)],
-                            user=NOBODY, group=NOBODY, extra_groups=[], cwd='/',
-                            capture_output=True, text=True, timeout=15,
-                            env={'PATH': '/usr/bin:/bin'}, preexec_fn=die_with_us)
+    result = run_as_nobody(OTHER_USER_CLIENT, bus.address, bus_name(target.pid), str(victim))
     lines = result.stdout.strip().split('\n')
     assert len(lines) == 4, result.stdout + result.stderr
     for line in lines:
@@ -488,7 +351,7 @@ def the_name_goes_when_the_program_exits():
     try:
         # A subscriber on the bus too: the exit sends it the last batch first
         call(connection, 'Subscribe', GLib.Variant('(u)', (0,)), destination=name)
-        target.quit()
+        quit(target)
     finally:
         connection.close_sync(None)
     until(lambda: not bus.has_owner(name), 5, f'{name} to leave the bus')
@@ -497,7 +360,7 @@ def the_name_goes_when_the_program_exits():
 
 @test
 def weft_inspect_bus_0_takes_no_name():
-    quiet = Target(runtime_dir, bus, WEFT_INSPECT_BUS='0')
+    quiet = start_target(runtime_dir, bus, WEFT_INSPECT_BUS='0')
     try:
         # The socket serves, and GetSnapshot was answered after the
         # server started: a name would have been asked for by then
@@ -505,12 +368,12 @@ def weft_inspect_bus_0_takes_no_name():
         assert not bus.has_owner(bus_name(quiet.pid))
         assert bus.inspectors() == [], bus.inspectors()
     finally:
-        quiet.quit()
+        quit(quiet)
 
 
 @test
 def the_program_outlives_its_bus():
-    survivor = Target(runtime_dir, bus)
+    survivor = start_target(runtime_dir, bus)
     try:
         until(lambda: bus.has_owner(bus_name(survivor.pid)), 5, 'the name on the bus')
         bus.stop()
@@ -521,11 +384,10 @@ def the_program_outlives_its_bus():
         assert socket_snapshot(survivor)['pid'] == survivor.pid
         assert survivor.proc.poll() is None, f'the target exited: {survivor.stderr[-5:]}'
     finally:
-        survivor.quit()
+        quit(survivor)
 
 
 def main():
-    global bus, target
     if shutil.which('dbus-daemon') is None:
         print('1..0 # SKIP dbus-daemon is not installed (Debian package dbus-daemon)')
         return 0
@@ -533,44 +395,12 @@ def main():
         print(f'Bail out! the target is not built: {TARGET!r}')
         return 1
 
-    # meson's timeout sends SIGTERM: the finally below still runs
-    signal.signal(signal.SIGTERM, lambda *args: sys.exit(1))
-    print(f'1..{len(tests)}')
-    failures = 0
-    try:
-        setup_error = None
-        try:
-            bus = Bus(folder)
-            target = Target(runtime_dir, bus)
-        except Exception as error:
-            setup_error = str(error)
-
-        for number, function in enumerate(tests, 1):
-            name = function.__name__.replace('_', ' ')
-            if setup_error:
-                print(f'not ok {number} - {name}\n# {setup_error}')
-                failures += 1
-                continue
-            try:
-                function()
-            except Skip as skip:
-                print(f'ok {number} - {name} # SKIP {skip}')
-            except Exception:
-                failures += 1
-                print(f'not ok {number} - {name}')
-                for line in traceback.format_exc().rstrip().split('\n'):
-                    print(f'# {line}')
-            else:
-                print(f'ok {number} - {name}')
-            sys.stdout.flush()
-    finally:
-        if failures and target is not None and target.stderr:
-            print('# target stderr:')
-            for line in target.stderr[-30:]:
-                print(f'#   {line}')
-        kill_children()
-        shutil.rmtree(folder, ignore_errors=True)
-    return 1 if failures else 0
+    def setup():
+        global bus, target
+        bus = Bus(folder)
+        target = start_target(runtime_dir, bus)
+        return target
+    return run(setup, folder)
 
 
 if __name__ == '__main__':

@@ -13,55 +13,28 @@
 
 import os
 import re
-import shutil
 import socket
 import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import traceback
 
 import gi
 
 gi.require_version('Gio', '2.0')
 from gi.repository import Gio, GLib  # noqa: E402
 
+from inspect_harness import (INTERFACE, OBJECT_PATH, TARGET, Skip, Target,  # noqa: E402
+                             call, remote_error, run, run_as_nobody, socket_connection,
+                             socket_snapshot, target_env, test, until)
+
 CLI = os.environ.get('WEFT_INSPECT_CLI', '')
-TARGET = os.environ.get('WEFT_INSPECT_TARGET', '')
 SOURCE = os.environ.get('WEFT_INSPECT_TARGET_SOURCE', '')
 
-OBJECT_PATH = '/org/gnome/Weft/Inspector'
-INTERFACE = 'org.gnome.Weft.Inspector1'
 PS_COLUMNS = ['ID', 'NAME', 'STATE', 'CANCELLING', 'FUNCTION', 'AWAIT SITE',
               'AWAITS', 'BUSY', 'IDLE', 'STEPS']
 TIME_RE = re.compile(r'^\d+(\.\d+)?\s?(ns|us|µs|ms|s|min|m|h)$|^0$')
-NOBODY = 65534
-
-tests = []
-
-
-def test(function):
-    tests.append(function)
-    return function
-
-
-class Skip(Exception):
-    pass
-
-
-def until(condition, timeout, what):
-    """Polls condition() until it returns something true, or fails."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out after {timeout} s waiting for {what}')
-        time.sleep(0.05)
-
 
 def site_lines():
     """SITE:NAME markers of the target's source → line numbers"""
@@ -98,67 +71,12 @@ def site_re(function, marker):
 # The target and the command line
 
 
-class Target:
-    def __init__(self, runtime_dir):
-        env = dict(os.environ)
-        env.pop('DBUS_SESSION_BUS_ADDRESS', None)
-        env.update(WEFT_INSPECT='1', WEFT_INSPECT_BUS='0', XDG_RUNTIME_DIR=runtime_dir)
-        # It leaves on purpose with tasks pending, fibers suspended; and
-        # AddressSanitizer's quarantine of freed memory would hide what the
-        # memory tests measure
-        env['ASAN_OPTIONS'] = re.sub(r'detect_leaks=1', 'detect_leaks=0',
-                                     env.get('ASAN_OPTIONS', '')) + ':quarantine_size_mb=4'
-        self.lines = []
-        self.stderr = []
-        self.cond = threading.Condition()
-        self.proc = subprocess.Popen([TARGET], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env, text=True,
-                                     encoding='utf-8', errors='replace', bufsize=1)
-        self.pid = self.proc.pid
-        self.stdout_done = False
-        self.readers = [threading.Thread(target=self._read, args=(stream, sink), daemon=True)
-                        for stream, sink in ((self.proc.stdout, self.lines),
-                                             (self.proc.stderr, self.stderr))]
-        for reader in self.readers:
-            reader.start()
-
-    def _read(self, stream, sink):
-        for line in stream:
-            with self.cond:
-                sink.append(line.rstrip('\n'))
-                self.cond.notify_all()
-        with self.cond:
-            if sink is self.lines:
-                self.stdout_done = True
-            self.cond.notify_all()
-
-    def drain(self, timeout):
-        """After the exit: waits until both pipes are read to the end"""
-        for reader in self.readers:
-            reader.join(timeout)
-
-    def wait_line(self, text, timeout):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while text not in self.lines:
-                left = deadline - time.monotonic()
-                if left <= 0 or self.stdout_done:
-                    raise AssertionError(f'the target did not print {text!r} within {timeout} s '
-                                         f'(stdout {self.lines[-5:]}, stderr {self.stderr[-5:]})')
-                self.cond.wait(min(left, 0.1))
-
-    def has_line(self, text):
-        with self.cond:
-            return text in self.lines
-
-    def send(self, command):
-        self.proc.stdin.write(command + '\n')
-        self.proc.stdin.flush()
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+def start_target():
+    env = target_env(runtime_dir, DBUS_SESSION_BUS_ADDRESS=None, WEFT_INSPECT_BUS='0')
+    # AddressSanitizer's quarantine of freed memory would hide what the
+    # memory tests measure
+    env['ASAN_OPTIONS'] += ':quarantine_size_mb=4'
+    return Target(runtime_dir, env)
 
 
 runtime_dir = tempfile.mkdtemp(prefix='weft-inspect-test-')
@@ -182,10 +100,6 @@ def cli(*args, timeout=10, expect_rc=0):
         raise AssertionError(f'weft-inspect {" ".join(map(str, args))} exited {result.returncode}, '
                              f'expected {expect_rc}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}')
     return result
-
-
-def socket_path():
-    return os.path.join(runtime_dir, 'weft', str(target.pid))
 
 
 # ---------------------------------------------------------------------------
@@ -348,34 +262,8 @@ def check_task_node(node, name):
 # D-Bus on the socket, from Python
 
 
-def connect():
-    return Gio.DBusConnection.new_for_address_sync(
-        f'unix:path={socket_path()}', Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT, None, None)
-
-
-def call(connection, method, parameters=None, interface=INTERFACE, path=OBJECT_PATH):
-    return connection.call_sync(None, path, interface, method, parameters, None,
-                                Gio.DBusCallFlags.NONE, 5000, None)
-
-
-def remote_error(function):
-    try:
-        function()
-    except GLib.Error as error:
-        return Gio.DBusError.get_remote_error(error) or error.message
-    raise AssertionError('the call succeeded')
-
-
-def snapshot():
-    connection = connect()
-    try:
-        return call(connection, 'GetSnapshot').unpack()[0]
-    finally:
-        connection.close_sync(None)
-
-
 def task_ids():
-    return {task['name']: task['id'] for task in snapshot()['tasks']}
+    return {task['name']: task['id'] for task in socket_snapshot(target)['tasks']}
 
 
 def read_record(path):
@@ -457,7 +345,7 @@ def ps_rows():
 
     # AWAITS: what it awaits, as the batch's "awaited" describes it or as
     # the ids of the tasks in its "awaits"
-    tasks = {task['name']: task for task in snapshot()['tasks']}
+    tasks = {task['name']: task for task in socket_snapshot(target)['tasks']}
     for name, row in by_name.items():
         awaited, awaits = tasks[name]['awaited'], set(tasks[name]['awaits'])
         assert row['AWAITS'] == awaited or (awaits and ids(row['AWAITS']) == awaits), \
@@ -546,7 +434,7 @@ def where_shows_context_values():
 
 @test
 def snapshot_over_dbus():
-    batch = snapshot()
+    batch = socket_snapshot(target)
     assert batch['version'] == 1 and batch['full'] is True, batch.keys()
     assert batch['pid'] == target.pid and batch['program'] == 'weft-inspect-target', batch
     tasks = {task['name']: task for task in batch['tasks']}
@@ -569,10 +457,10 @@ def snapshot_over_dbus():
         assert tasks[name]['parent'] == tasks['main']['id'], name
     assert re.fullmatch(rf'\S*weft-inspect-target\.c:{SITES["create-album-2"]}',
                         tasks['album-2']['created-at']), tasks['album-2']['created-at']
-    connection = connect()
+    connection = socket_connection(target)
     try:
         pid = call(connection, 'Get', GLib.Variant('(ss)', (INTERFACE, 'Pid')),
-                   interface='org.freedesktop.DBus.Properties').unpack()[0]
+                   interface='org.freedesktop.DBus.Properties')[0]
         assert pid == target.pid, pid
     finally:
         connection.close_sync(None)
@@ -598,7 +486,7 @@ def record_and_replay():
                               env=CLI_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         until(lambda: os.path.exists(path) and read_record(path), 10, 'the first recorded batch')
-        target.send('spawn late-1')
+        target.command('spawn late-1')
         until(lambda: 'late-1' in ps()[1], 5, 'late-1 in ps')
         out, err = record.communicate(timeout=15)
     finally:
@@ -649,13 +537,13 @@ def cancel_takes_effect():
 
 @test
 def answers_while_the_loop_is_blocked():
-    target.send('spawn late-2')
+    target.command('spawn late-2')
     until(lambda: 'late-2' in ps()[1], 5, 'late-2 in ps')
     # Long enough for several clients to start and answer, sanitizers or not
     start = time.monotonic()
     ps()
     block_s = max(3.0, 8 * (time.monotonic() - start))
-    target.send(f'block {int(block_s * 1000)}')
+    target.command(f'block {int(block_s * 1000)}')
     try:
         target.wait_line('blocking', 5)
         blocked_at = time.monotonic()
@@ -683,7 +571,7 @@ def answers_while_the_loop_is_blocked():
 
 @test
 def bad_requests_get_errors():
-    connection = connect()
+    connection = socket_connection(target)
     ids_now = task_ids()
     try:
         expectations = [
@@ -706,7 +594,7 @@ def bad_requests_get_errors():
                          lambda: call(connection, 'GetSnapshot', path='/org/example/Nope')):
             assert remote_error(function).startswith('org.freedesktop.DBus.Error.')
         frames, note = call(connection, 'GetBacktrace',
-                            GLib.Variant('(t)', (ids_now['album-2'],))).unpack()
+                            GLib.Variant('(t)', (ids_now['album-2'],)))
         assert frames == [] and note, (frames, note)
     finally:
         connection.close_sync(None)
@@ -718,7 +606,7 @@ def bad_requests_get_errors():
                     b'garbage without the leading nul\r\n' * 3):
         raw = socket.socket(socket.AF_UNIX)
         raw.settimeout(5)
-        raw.connect(socket_path())
+        raw.connect(target.socket_path)
         received = b''
         try:
             raw.sendall(garbage)
@@ -743,21 +631,21 @@ def bad_requests_get_errors():
     try:
         for _ in range(64):
             raw = socket.socket(socket.AF_UNIX)
-            raw.connect(socket_path())
+            raw.connect(target.socket_path)
             silent.append(raw)
         # A full listen backlog (EAGAIN) is retried: the server accepts
         # in its own time, but within the deadline
         def connect_soon():
             def attempt():
                 try:
-                    return connect()
+                    return socket_connection(target)
                 except GLib.Error as error:
                     if not error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.WOULD_BLOCK):
                         raise
             return until(attempt, 5, 'a connection while 64 silent ones are open')
         connections = [connect_soon() for _ in range(16)]
         for c in connections:
-            assert call(c, 'GetSnapshot').unpack()[0]['pid'] == target.pid
+            assert call(c, 'GetSnapshot')[0]['pid'] == target.pid
             c.close_sync(None)
     finally:
         for raw in silent:
@@ -771,7 +659,7 @@ def raw_authenticated_socket():
     written by hand"""
     raw = socket.socket(socket.AF_UNIX)
     raw.settimeout(5)
-    raw.connect(socket_path())
+    raw.connect(target.socket_path)
     uid = ''.join(f'{ord(c):02x}' for c in str(os.geteuid()))
     raw.sendall(f'\x00AUTH EXTERNAL {uid}\r\n'.encode())
     reply = b''
@@ -789,7 +677,7 @@ def a_subscriber_that_never_reads_costs_bounded_memory():
     message.set_body(GLib.Variant('(u)', (20,)))
     message.set_serial(1)
     raw.sendall(message.to_blob(Gio.DBusCapabilityFlags.NONE))
-    target.send('churn')
+    target.command('churn')
     try:
         until(lambda: 'churner' in ps()[1], 5, 'churner in ps')
         # The socket buffers fill up first; then only the program can hold
@@ -799,7 +687,7 @@ def a_subscriber_that_never_reads_costs_bounded_memory():
         time.sleep(3)
         growth = rss_kb(target.pid) - before
         start = time.monotonic()
-        assert snapshot()['pid'] == target.pid and time.monotonic() - start < 5
+        assert socket_snapshot(target)['pid'] == target.pid and time.monotonic() - start < 5
         assert growth < 8192, f'the target grew by {growth >> 10} MB in 3 s for a subscriber ' \
                               'that never reads'
         # It was subscribed all along: batches are waiting to be read
@@ -833,7 +721,7 @@ def endless_garbage_costs_bounded_memory():
     before = rss_kb(target.pid)
     raw = socket.socket(socket.AF_UNIX)
     raw.settimeout(5)
-    raw.connect(socket_path())
+    raw.connect(target.socket_path)
     chunk = bytes(0x41 + i % 26 for i in range(65536))
     sent, closed, deadline = 0, False, time.monotonic() + 8
     try:
@@ -847,7 +735,7 @@ def endless_garbage_costs_bounded_memory():
         pass
     try:
         start = time.monotonic()
-        assert snapshot()['pid'] == target.pid and time.monotonic() - start < 5
+        assert socket_snapshot(target)['pid'] == target.pid and time.monotonic() - start < 5
         growth = rss_kb(target.pid) - before
     finally:
         raw.close()
@@ -858,11 +746,11 @@ def endless_garbage_costs_bounded_memory():
 
 @test
 def socket_is_private():
-    info = os.stat(socket_path())
+    info = os.stat(target.socket_path)
     assert stat.S_ISSOCK(info.st_mode), oct(info.st_mode)
     assert stat.S_IMODE(info.st_mode) == 0o600, oct(info.st_mode)
     assert info.st_uid == os.geteuid()
-    folder = os.stat(os.path.dirname(socket_path()))
+    folder = os.stat(os.path.dirname(target.socket_path))
     assert stat.S_IMODE(folder.st_mode) == 0o700, oct(folder.st_mode)
 
 
@@ -886,17 +774,14 @@ def other_users_are_refused():
         raise Skip('needs root to run a client as another user')
 
     def other_user():
-        result = subprocess.run([sys.executable, '-c', OTHER_USER_CLIENT, socket_path()],
-                                user=NOBODY, group=NOBODY, extra_groups=[], cwd='/',
-                                capture_output=True, text=True, timeout=15,
-                                env={'PATH': '/usr/bin:/bin'})
+        result = run_as_nobody(OTHER_USER_CLIENT, target.socket_path)
         assert 'REFUSED' in result.stdout, result.stdout + result.stderr
         return result.stdout
 
     other_user()
     # With the file modes opened, the peer credentials check must refuse:
     # the connection is made, the authentication fails
-    path, folder = socket_path(), os.path.dirname(socket_path())
+    path, folder = target.socket_path, os.path.dirname(target.socket_path)
     modes = stat.S_IMODE(os.stat(path).st_mode), stat.S_IMODE(os.stat(folder).st_mode)
     os.chmod(runtime_dir, 0o711)
     os.chmod(folder, 0o711)
@@ -908,7 +793,7 @@ def other_users_are_refused():
         os.chmod(path, modes[0])
         os.chmod(folder, modes[1])
         os.chmod(runtime_dir, 0o700)
-    assert snapshot()['pid'] == target.pid
+    assert socket_snapshot(target)['pid'] == target.pid
 
 
 @test
@@ -918,24 +803,18 @@ def pending_tasks_reported_at_exit():
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         until(lambda: os.path.exists(path) and read_record(path), 10, 'the first recorded batch')
-        target.send('quit')
-        try:
-            target.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            raise AssertionError('the target did not exit within 10 s of quit')
+        target.quit()
         _, err = record.communicate(timeout=10)
     finally:
         if record.poll() is None:
             record.kill()
             record.wait()
-    target.drain(5)
     reported = [line for line in target.stderr if line.startswith('weft-inspect: ')]
-    assert target.proc.returncode == 0, f'exit {target.proc.returncode}: {target.stderr}'
     for name in ('main', 'album-1', 'gatherer'):
         assert any(re.search(rf"'{name}'", line) and re.search('pending', line, re.I)
                    for line in reported), f'no pending-at-exit line for {name}: {reported}'
     assert record.returncode == 0 and re.search(r'recorded \d+ batches', err), err
-    assert not os.path.exists(socket_path()), 'the socket is left behind'
+    assert not os.path.exists(target.socket_path), 'the socket is left behind'
     assert str(target.pid) not in cli('list').stdout.split()
 
 
@@ -943,52 +822,19 @@ def pending_tasks_reported_at_exit():
 def no_criticals_in_the_target():
     if target.proc.poll() is None:
         raise AssertionError('the target is still running')
-    bad = [line for line in target.stderr if re.search(r'-(CRITICAL|ERROR) \*\*', line)]
+    bad = target.criticals()
     assert not bad, f'{len(bad)} criticals, the first: {bad[0]}'
 
 
 def main():
-    global target
-    print(f'1..{len(tests)}')
-    failures = 0
-    setup_error = None
-    if not os.access(TARGET, os.X_OK):
-        setup_error = f'the target is not built: {TARGET!r}'
-    else:
-        target = Target(runtime_dir)
-        try:
-            target.wait_line('ready', 15)
-            until(lambda: os.path.exists(socket_path()), 5, f'the socket {socket_path()}')
-        except AssertionError as error:
-            setup_error = str(error)
-
-    for number, function in enumerate(tests, 1):
-        name = function.__name__.replace('_', ' ')
-        if setup_error:
-            print(f'not ok {number} - {name}\n# {setup_error}')
-            failures += 1
-            continue
-        try:
-            function()
-        except Skip as skip:
-            print(f'ok {number} - {name} # SKIP {skip}')
-        except Exception:
-            failures += 1
-            print(f'not ok {number} - {name}')
-            for line in traceback.format_exc().rstrip().split('\n'):
-                print(f'# {line}')
-        else:
-            print(f'ok {number} - {name}')
-        sys.stdout.flush()
-
-    if target:
-        target.kill()
-        if failures and target.stderr:
-            print('# target stderr:')
-            for line in target.stderr[-30:]:
-                print(f'#   {line}')
-    shutil.rmtree(runtime_dir, ignore_errors=True)
-    return 1 if failures else 0
+    def setup():
+        global target
+        if not os.access(TARGET, os.X_OK):
+            raise AssertionError(f'the target is not built: {TARGET!r}')
+        target = start_target()
+        until(lambda: os.path.exists(target.socket_path), 5, f'the socket {target.socket_path}')
+        return target
+    return run(setup, runtime_dir)
 
 
 if __name__ == '__main__':
