@@ -1750,20 +1750,27 @@ begin_batch (GVariantDict *dict,
   g_variant_dict_insert (dict, "dropped", "t", count_dropped ());
 }
 
-/* What a collector last sent of a task: its version and every key. */
+/* What a collector last sent of a task: its version and a hash of each
+ * key's value, in task_entries()' order. A hundred thousand tasks cost a
+ * few hundred bytes each, not a table of values each.
+ */
 typedef struct
 {
   guint       version;
-  GHashTable *values;    /* key → GVariant */
+  guint       n_keys;
+  guint64     hashes[];
 } Sent;
 
-static void
-sent_free (gpointer data)
+static guint64
+entry_hash (GVariant *entry)
 {
-  Sent *sent = data;
+  const guint8 *data = g_variant_get_data (entry);
+  gsize size = g_variant_get_size (entry);
+  guint64 hash = 14695981039346656037ULL;   /* FNV-1a */
 
-  g_hash_table_unref (sent->values);
-  g_free (sent);
+  for (gsize i = 0; i < size; i++)
+    hash = (hash ^ data[i]) * 1099511628211ULL;
+  return hash;
 }
 
 struct _WeftInspectCollector
@@ -1777,7 +1784,7 @@ weft_inspect_collector_new (void)
 {
   WeftInspectCollector *self = g_new0 (WeftInspectCollector, 1);
 
-  self->sent = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, sent_free);
+  self->sent = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   self->lints_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return self;
 }
@@ -1823,27 +1830,35 @@ weft_inspect_collector_full (WeftInspectCollector *self)
   return g_variant_dict_end (&batch);
 }
 
-/* The keys of @s that changed since @sent, which is updated. */
+/* The keys of @s that changed since @sent (every key if %NULL), with its
+ * id first. Returns the updated @sent.
+ */
 static GVariant *
 task_delta (const State    *state,
             const Snapshot *s,
-            Sent           *sent)
+            Sent          **sent)
 {
   g_autoptr(GPtrArray) entries = task_entries (state, s);
   g_autoptr(GPtrArray) changed = g_ptr_array_new ();
 
+  gboolean fresh = *sent == NULL;
+
+  /* Every task has every key, always in the same order. */
+  if (fresh)
+    {
+      *sent = g_malloc (sizeof (Sent) + entries->len * sizeof (guint64));
+      (*sent)->n_keys = entries->len;
+    }
+  g_assert (entries->len == (*sent)->n_keys);
   for (guint i = 0; i < entries->len; i++)
     {
-      GVariant *entry = entries->pdata[i];
-      g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
-      const char *name = g_variant_get_string (key, NULL);
-      GVariant *before = g_hash_table_lookup (sent->values, name);
+      guint64 hash = entry_hash (entries->pdata[i]);
 
-      if (i == 0 || before == NULL || !g_variant_equal (before, entry))
-        g_ptr_array_add (changed, entry);
-      if (before == NULL || !g_variant_equal (before, entry))
-        g_hash_table_replace (sent->values, g_strdup (name), g_variant_ref (entry));
+      if (fresh || i == 0 || (*sent)->hashes[i] != hash)
+        g_ptr_array_add (changed, entries->pdata[i]);
+      (*sent)->hashes[i] = hash;
     }
+  (*sent)->version = s->version;
   return g_variant_new_array (G_VARIANT_TYPE ("{sv}"), (GVariant **) changed->pdata, changed->len);
 }
 
@@ -1871,24 +1886,22 @@ weft_inspect_collector_delta (WeftInspectCollector *self)
       /* Times are sent as of "since-us": a task that did nothing since
        * the last batch is not in this one.
        */
+      GVariant *delta;
+
       if (sent != NULL && sent->version == s->version)
         continue;
       if (sent == NULL)
         {
-          sent = g_new0 (Sent, 1);
-          sent->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                (GDestroyNotify) g_variant_unref);
+          delta = task_delta (&state, s, &sent);
           g_hash_table_insert (self->sent, g_memdup2 (&s->id, sizeof s->id), sent);
         }
-      sent->version = s->version;
-      {
-        GVariant *delta = task_delta (&state, s, sent);
+      else
+        delta = task_delta (&state, s, &sent);
 
-        if (g_variant_n_children (delta) > 1)
-          g_variant_builder_add_value (&tasks, delta);
-        else
-          g_variant_unref (g_variant_ref_sink (delta));
-      }
+      if (g_variant_n_children (delta) > 1)
+        g_variant_builder_add_value (&tasks, delta);
+      else
+        g_variant_unref (g_variant_ref_sink (delta));
     }
   g_variant_dict_insert_value (&batch, "tasks", g_variant_builder_end (&tasks));
 
