@@ -131,6 +131,13 @@ task_from_private (WeftTaskPrivate *priv)
   return (WeftTask *) G_STRUCT_MEMBER_P (priv, -WeftTask_private_offset);
 }
 
+/* A task in its scheduler's registry. */
+static inline WeftTaskPrivate *
+private_from_link (const WeftLink *link)
+{
+  return G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (WeftTaskPrivate, link));
+}
+
 static inline WeftScheduler *
 task_scheduler (WeftTask *self)
 {
@@ -670,7 +677,6 @@ inspect_start (WeftTask        *self,
   WeftInspectKind kind = WEFT_INSPECT_KIND_BINDING;
   gpointer function = NULL;
   WeftTask *parent = weft_task_get_current ();
-  TaskExtras *extras = peek_extras (priv);
 
   if (WEFT_IS_FIBER (self))
     {
@@ -682,7 +688,7 @@ inspect_start (WeftTask        *self,
       kind = WEFT_INSPECT_KIND_STACKLESS;
       function = (gpointer) priv->func;
     }
-  set_record (priv, weft_inspect_task_started (self, priv->id, extras != NULL ? extras->name : NULL,
+  set_record (priv, weft_inspect_task_started (self, priv->id, weft_task_peek_name (self),
                                                parent != NULL ? weft_task_get_id (parent) : 0,
                                                weft_scheduler_get_inspect_loop (scheduler),
                                                kind, function));
@@ -1849,7 +1855,7 @@ weft_task_list_all (GMainContext *context)
 
   for (const WeftLink *link = weft_scheduler_peek_tasks (scheduler); link != NULL; link = link->next)
     {
-      WeftTaskPrivate *priv = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (WeftTaskPrivate, link));
+      WeftTaskPrivate *priv = private_from_link (link);
 
       g_ptr_array_add (tasks, task_from_private (priv));
     }
@@ -1874,7 +1880,7 @@ weft_task_inspect_adopt (WeftScheduler *scheduler)
 {
   for (const WeftLink *link = weft_scheduler_peek_tasks (scheduler); link != NULL; link = link->next)
     {
-      WeftTaskPrivate *priv = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (WeftTaskPrivate, link));
+      WeftTaskPrivate *priv = private_from_link (link);
       WeftInspectActivity activity;
 
       inspect_activity (priv, &activity);
@@ -1891,7 +1897,7 @@ weft_task_inspect_check_waits (WeftScheduler *scheduler)
 {
   for (const WeftLink *link = weft_scheduler_peek_tasks (scheduler); link != NULL; link = link->next)
     {
-      WeftTaskPrivate *priv = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (WeftTaskPrivate, link));
+      WeftTaskPrivate *priv = private_from_link (link);
 
       if (priv->state == TASK_WAITING && peek_record (priv) != NULL)
         weft_inspect_task_check_wait (peek_record (priv), priv->awaited);

@@ -240,7 +240,7 @@ static GHashTable *symbols;               /* pc → char *, under the mutex */
 static guint keep = DEFAULT_KEEP;         /* atomic */
 static guint64 dropped;                   /* by loops freed, under the mutex */
 static guint64 last_seq;                  /* atomic */
-int weft_inspect_shields_made;                         /* atomic: a shield noted its inner task */
+int weft_inspect_shields_made;            /* atomic: a shield noted its inner task */
 
 /* The clock ----------------------------------------------------------- */
 
@@ -620,6 +620,20 @@ bucket_of (gint64 duration)
   return bucket;
 }
 
+/* The timing of a task's one and only step, which its record keeps
+ * alone as busy time.
+ */
+static void
+one_step_timing (gint64   busy,
+                 guint64 *steps,
+                 gint64  *longest,
+                 guint32 *histogram)
+{
+  *steps = 1;
+  *longest = busy;
+  histogram[bucket_of (busy)] = 1;
+}
+
 /* The owner's: made under the loop lock, which publishes it. A task
  * that finished in its first step kept that step's timing in the record
  * alone: it moves over.
@@ -632,11 +646,7 @@ record_cold (WeftInspectRecord *record)
       RecordCold *cold = g_new0 (RecordCold, 1);
 
       if (record->ran)
-        {
-          cold->steps = 1;
-          cold->longest = record->busy;
-          cold->histogram[bucket_of (record->busy)] = 1;
-        }
+        one_step_timing (record->busy, &cold->steps, &cold->longest, cold->histogram);
       weft_spinlock_lock (&record->loop->lock);
       record->cold = cold;
       weft_spinlock_unlock (&record->loop->lock);
@@ -1332,11 +1342,7 @@ snapshot_record (WeftInspectRecord *r)
   s->waiting = LOAD (r->waiting);
   s->state_since = LOAD (r->state_since);
   if (r->cold == NULL && LOAD (r->ran))
-    {
-      s->steps = 1;
-      s->longest = s->busy;
-      s->histogram[bucket_of (s->busy)] = 1;
-    }
+    one_step_timing (s->busy, &s->steps, &s->longest, s->histogram);
   if (r->cold != NULL)
     {
       RecordCold *c = r->cold;
@@ -1840,7 +1846,6 @@ task_delta (const State    *state,
 {
   g_autoptr(GPtrArray) entries = task_entries (state, s);
   g_autoptr(GPtrArray) changed = g_ptr_array_new ();
-
   gboolean fresh = *sent == NULL;
 
   /* Every task has every key, always in the same order. */
@@ -1886,17 +1891,14 @@ weft_inspect_collector_delta (WeftInspectCollector *self)
       /* Times are sent as of "since-us": a task that did nothing since
        * the last batch is not in this one.
        */
+      gboolean fresh = sent == NULL;
       GVariant *delta;
 
-      if (sent != NULL && sent->version == s->version)
+      if (!fresh && sent->version == s->version)
         continue;
-      if (sent == NULL)
-        {
-          delta = task_delta (&state, s, &sent);
-          g_hash_table_insert (self->sent, g_memdup2 (&s->id, sizeof s->id), sent);
-        }
-      else
-        delta = task_delta (&state, s, &sent);
+      delta = task_delta (&state, s, &sent);
+      if (fresh)
+        g_hash_table_insert (self->sent, g_memdup2 (&s->id, sizeof s->id), sent);
 
       if (g_variant_n_children (delta) > 1)
         g_variant_builder_add_value (&tasks, delta);
